@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# FastPath entry point. The README's quick start is exactly:
+#   ./run.sh demo    the main job on an embedded default (today: the crypto self-benchmark,
+#                    every ESP suite on every engine; the netns demo tunnel replaces it later)
+#   ./run.sh test    every test (unit, known-answer, differential, ESP layout, allocation), then the
+#                    known-answer tests again under DOTNET_EnableAVX512=0 / EnableAVX2=0 /
+#                    EnableHWIntrinsic=0; ends with one line "Tests: N passed, N failed, N skipped".
+# Both install what they need (apt-get as root; NuGet restore) on a fresh Debian 12 with the .NET SDK.
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+need_packages() {
+  # need_packages CMD:PKG ... : install the Debian packages whose command is missing.
+  local missing=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "run.sh: missing ${missing[*]}: run as root (or install them) first" >&2
+    return 1
+  fi
+  echo "run.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+}
+
+build() {
+  dotnet build FastPath.sln -c Release -nologo -v quiet -clp:ErrorsOnly "$@"
+}
+
+run_tests() {
+  # run_tests LABEL [ENV=VALUE ...] -- [dotnet test args]
+  local label=$1; shift
+  local envs=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift || true
+  local log
+  log=$(mktemp)
+  echo "== $label" >&2
+  set +e
+  env "${envs[@]}" dotnet test tests/FastPath.Crypto.Tests/FastPath.Crypto.Tests.csproj -c Release --no-build -nologo \
+      --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log" | grep -E '^\s+Failed |Passed!|Failed!|error' >&2
+  set -e
+  local line
+  line=$(grep -E '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -1)
+  rm -f "$log"
+  if [ -z "$line" ]; then
+    echo "run.sh: '$label' produced no test summary (crash or build error)" >&2
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    return
+  fi
+  local f p s
+  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
+  p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
+  s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
+  TOTAL_PASSED=$((TOTAL_PASSED + p)); TOTAL_FAILED=$((TOTAL_FAILED + f)); TOTAL_SKIPPED=$((TOTAL_SKIPPED + s))
+  if [ "$p" -eq 0 ]; then
+    echo "run.sh: '$label' ran no test" >&2
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+  fi
+}
+
+cmd=${1:-help}
+case "$cmd" in
+  demo)
+    need_packages openssl:openssl
+    build
+    dotnet run --project src/FastPath.Cli -c Release --no-build -- bench
+    ;;
+  test)
+    build
+    TOTAL_PASSED=0 TOTAL_FAILED=0 TOTAL_SKIPPED=0
+    run_tests "all tests"
+    # Known-answer tests and the engine-coverage guard again with wider ISAs switched off, so every
+    # fallback path (VPCLMUL256, 128-bit PCLMUL, AVX2/SSE lanes, portable) meets the same vectors.
+    knobs="Category=KAT|FullyQualifiedName~EngineCoverage|FullyQualifiedName~EspTransformTests.SealThenOpen"
+    run_tests "KAT, DOTNET_EnableAVX512=0" DOTNET_EnableAVX512=0 -- --filter "$knobs"
+    run_tests "KAT, DOTNET_EnableAVX2=0" DOTNET_EnableAVX2=0 -- --filter "$knobs"
+    run_tests "KAT, DOTNET_EnableHWIntrinsic=0" DOTNET_EnableHWIntrinsic=0 -- --filter "$knobs"
+    echo "Tests: ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed, ${TOTAL_SKIPPED} skipped"
+    [ "$TOTAL_FAILED" -eq 0 ]
+    ;;
+  *)
+    echo "usage: ./run.sh demo | test" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,83 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using FastPath.Crypto.Esp;
+
+namespace FastPath.Crypto.Diagnostics;
+
+/// <summary>One measured cell: a suite on an engine at one packet size.</summary>
+public sealed record CryptoBenchmarkResult(string Suite, string Engine, int PacketSize, double PacketsPerSecond, long AllocatedBytes, bool RoundTripOk)
+{
+    public double GigabitsPerSecond => PacketsPerSecond * PacketSize * 8 / 1e9;
+}
+
+/// <summary>
+/// A quick self-benchmark (`fastpath bench`): ESP seal of batches of 32 packets for each suite on each
+/// engine this machine supports, a fixed time per cell, with a round-trip check through another
+/// engine and the bytes allocated during the timed loop. It is a sanity check of what this machine
+/// does, not the statistics of perf-scripts/crypto.sh (BenchmarkDotNet + openssl speed).
+/// </summary>
+public static unsafe class CryptoSelfBenchmark
+{
+    public const int Batch = 32;
+
+    public static readonly string[] DefaultSuites =
+        ["aes128gcm16", "aes256gcm16", "chacha20poly1305", "aes128-sha1", "aes256-sha256", "aes128ctr-sha256", "3des-sha1"];
+
+    public static IEnumerable<CryptoBenchmarkResult> Run(IReadOnlyList<string> suites, IReadOnlyList<int> sizes, TimeSpan perCell)
+    {
+        foreach (string suiteName in suites)
+        {
+            EspSuite suite = EspSuite.Parse(suiteName);
+            byte[] keymat = new byte[suite.KeyMaterialLength];
+            new Random(1).NextBytes(keymat);
+            foreach (int size in sizes)
+            {
+                foreach (CryptoEngine engine in CryptoEngine.All)
+                {
+                    if (!engine.IsSupported) continue;
+                    yield return Measure(engine, suite, keymat, size, perCell);
+                }
+            }
+        }
+    }
+
+    private static CryptoBenchmarkResult Measure(CryptoEngine engine, EspSuite suite, byte[] keymat, int size, TimeSpan perCell)
+    {
+        using EspTransform t = EspTransform.Create(engine, suite, keymat, esn: false);
+        int n = (size + t.PayloadAlignment - 1) / t.PayloadAlignment * t.PayloadAlignment;
+        int length = t.Overhead + n;
+        int stride = (length + 63) & ~63;
+        byte[] memory = GC.AllocateArray<byte>(stride * Batch, pinned: true);
+        new Random(2).NextBytes(memory);
+        var packets = new EspPacket[Batch];
+        byte* basePtr = (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(memory, 0);
+        for (int i = 0; i < Batch; i++) packets[i] = new EspPacket(basePtr + i * stride, length, 0);
+
+        // Round trip through the BCL engine: what we seal, OpenSSL-backed code opens.
+        byte[] probe = memory.AsSpan(0, length).ToArray();
+        byte[] plain = (byte[])probe.Clone();
+        t.Seal(probe, 0);
+        using EspTransform check = EspTransform.Create(CryptoEngine.Bcl, suite, keymat, esn: false);
+        bool ok = check.Open(probe, 0) == EspOpenResult.Ok &&
+                  probe.AsSpan(0, length - t.IcvLength).SequenceEqual(plain.AsSpan(0, length - t.IcvLength));
+
+        for (int i = 0; i < 20; i++) t.SealBatch(packets); // warm up / tier up
+        long iterations = 0;
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + (long)(perCell.TotalSeconds * Stopwatch.Frequency);
+        long now;
+        do
+        {
+            for (int k = 0; k < 8; k++) t.SealBatch(packets);
+            iterations += 8;
+            now = Stopwatch.GetTimestamp();
+        }
+        while (now < deadline);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        double seconds = (now - start) / (double)Stopwatch.Frequency;
+        return new CryptoBenchmarkResult(suite.ToString(), engine.Name, size, iterations * Batch / seconds, allocated, ok);
+    }
+}
