@@ -43,7 +43,7 @@ internal static class Program
         (code == 0 ? Console.Out : Console.Error).WriteLine(
             """
             usage: fastpath <verb> [options]
-              bench [--suites s1,s2] [--sizes 64,1420] [--ms 200]
+              bench [--suites s1,s2] [--sizes 64,1420] [--engines intrinsics,bcl] [--ms 200]
                                  ESP seal throughput of every suite on every crypto engine here
                                  (batches of 32 packets; round trip checked against the BCL engine)
               engines            which crypto engines this CPU/runtime supports, and the default
@@ -63,6 +63,7 @@ internal static class Program
         IReadOnlyList<string> suites = CryptoSelfBenchmark.DefaultSuites;
         IReadOnlyList<int> sizes = [64, 1420];
         int ms = 200;
+        IReadOnlyList<CryptoEngine> engines = CryptoEngine.All.Where(e => e.IsSupported).ToArray();
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -72,6 +73,12 @@ internal static class Program
                 case "--sizes":
                     sizes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
                         int.TryParse(s, NumberStyles.None, Inv, out int v) && v is >= 1 and <= 65000 ? v : throw new ArgumentException($"packet size '{s}' is not 1..65000")).ToArray();
+                    break;
+                case "--engines":
+                    engines = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n =>
+                        CryptoEngine.All.FirstOrDefault(e => e.Name == n) ?? throw new ArgumentException($"unknown engine '{n}' (intrinsics, portable, bcl)")).ToArray();
+                    foreach (CryptoEngine e in engines)
+                        if (!e.IsSupported) throw new ArgumentException($"engine '{e.Name}' is not supported on this machine");
                     break;
                 case "--ms":
                     string msText = Value();
@@ -88,7 +95,7 @@ internal static class Program
         Console.WriteLine($"{"suite",-18} {"bytes",6} {"engine",-11} {"Mpps",8} {"Gbit/s",8} {"x bcl",7} {"alloc B",8}  check");
         var all = new List<CryptoBenchmarkResult>();
         bool failed = false;
-        foreach (CryptoBenchmarkResult r in CryptoSelfBenchmark.Run(suites, sizes, TimeSpan.FromMilliseconds(ms)))
+        foreach (CryptoBenchmarkResult r in CryptoSelfBenchmark.Run(suites, sizes, TimeSpan.FromMilliseconds(ms), engines))
         {
             all.Add(r);
             CryptoBenchmarkResult? bcl = all.FirstOrDefault(b => b.Suite == r.Suite && b.PacketSize == r.PacketSize && b.Engine == "bcl");

@@ -25,8 +25,10 @@ public static unsafe class CryptoSelfBenchmark
     public static readonly string[] DefaultSuites =
         ["aes128gcm16", "aes256gcm16", "chacha20poly1305", "aes128-sha1", "aes256-sha256", "aes128ctr-sha256", "3des-sha1"];
 
-    public static IEnumerable<CryptoBenchmarkResult> Run(IReadOnlyList<string> suites, IReadOnlyList<int> sizes, TimeSpan perCell)
+    public static IEnumerable<CryptoBenchmarkResult> Run(IReadOnlyList<string> suites, IReadOnlyList<int> sizes, TimeSpan perCell,
+        IReadOnlyList<CryptoEngine>? engines = null)
     {
+        engines ??= CryptoEngine.All;
         foreach (string suiteName in suites)
         {
             EspSuite suite = EspSuite.Parse(suiteName);
@@ -34,7 +36,7 @@ public static unsafe class CryptoSelfBenchmark
             new Random(1).NextBytes(keymat);
             foreach (int size in sizes)
             {
-                foreach (CryptoEngine engine in CryptoEngine.All)
+                foreach (CryptoEngine engine in engines)
                 {
                     if (!engine.IsSupported) continue;
                     yield return Measure(engine, suite, keymat, size, perCell);
