@@ -32,8 +32,10 @@ build() {
 }
 
 run_tests() {
-  # run_tests LABEL [ENV=VALUE ...] -- [dotnet test args]
-  local label=$1; shift
+  # run_tests LABEL TARGET [ENV=VALUE ...] -- [dotnet test args]
+  # TARGET is FastPath.sln (every test project) or one test project; the counts of every
+  # project's summary line are added up.
+  local label=$1 target=$2; shift 2
   local envs=()
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs+=("$1"); shift; done
   shift || true
@@ -41,24 +43,30 @@ run_tests() {
   log=$(mktemp)
   echo "== $label" >&2
   set +e
-  env "${envs[@]}" dotnet test tests/FastPath.Crypto.Tests/FastPath.Crypto.Tests.csproj -c Release --no-build -nologo \
-      --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log" | grep -E '^\s+Failed |Passed!|Failed!|error' >&2
+  env "${envs[@]}" dotnet test "$target" -c Release --no-build -nologo \
+      --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log" | grep -E '^\s+Failed |Passed!|Failed!|error|No test' >&2
+  local rc=${PIPESTATUS[0]}
   set -e
-  local line
-  line=$(grep -E '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -1)
+  local lines
+  lines=$(grep -E '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" || true)
   rm -f "$log"
-  if [ -z "$line" ]; then
-    echo "run.sh: '$label' produced no test summary (crash or build error)" >&2
+  if [ -z "$lines" ]; then
+    echo "run.sh: '$label' produced no test summary (crash or build error, exit $rc)" >&2
     TOTAL_FAILED=$((TOTAL_FAILED + 1))
     return
   fi
-  local f p s
-  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
-  p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
-  s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
+  local f=0 p=0 s=0 line
+  while IFS= read -r line; do
+    f=$((f + $(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")))
+    p=$((p + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")))
+    s=$((s + $(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")))
+  done <<<"$lines"
   TOTAL_PASSED=$((TOTAL_PASSED + p)); TOTAL_FAILED=$((TOTAL_FAILED + f)); TOTAL_SKIPPED=$((TOTAL_SKIPPED + s))
   if [ "$p" -eq 0 ]; then
     echo "run.sh: '$label' ran no test" >&2
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+  elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "run.sh: '$label' exited $rc with no failed test (test host crash?)" >&2
     TOTAL_FAILED=$((TOTAL_FAILED + 1))
   fi
 }
@@ -73,13 +81,14 @@ case "$cmd" in
   test)
     build
     TOTAL_PASSED=0 TOTAL_FAILED=0 TOTAL_SKIPPED=0
-    run_tests "all tests"
+    run_tests "all tests" FastPath.sln
     # Known-answer tests and the engine-coverage guard again with wider ISAs switched off, so every
     # fallback path (VPCLMUL256, 128-bit PCLMUL, AVX2/SSE lanes, portable) meets the same vectors.
     knobs="Category=KAT|FullyQualifiedName~EngineCoverage|FullyQualifiedName~EspTransformTests.SealThenOpen"
-    run_tests "KAT, DOTNET_EnableAVX512=0" DOTNET_EnableAVX512=0 -- --filter "$knobs"
-    run_tests "KAT, DOTNET_EnableAVX2=0" DOTNET_EnableAVX2=0 -- --filter "$knobs"
-    run_tests "KAT, DOTNET_EnableHWIntrinsic=0" DOTNET_EnableHWIntrinsic=0 -- --filter "$knobs"
+    crypto=tests/FastPath.Crypto.Tests/FastPath.Crypto.Tests.csproj
+    run_tests "KAT, DOTNET_EnableAVX512=0" $crypto DOTNET_EnableAVX512=0 -- --filter "$knobs"
+    run_tests "KAT, DOTNET_EnableAVX2=0" $crypto DOTNET_EnableAVX2=0 -- --filter "$knobs"
+    run_tests "KAT, DOTNET_EnableHWIntrinsic=0" $crypto DOTNET_EnableHWIntrinsic=0 -- --filter "$knobs"
     echo "Tests: ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed, ${TOTAL_SKIPPED} skipped"
     [ "$TOTAL_FAILED" -eq 0 ]
     ;;
