@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using FastPath.Crypto.Internal;
+using System.Runtime.Intrinsics.X86;
 using AesX86 = System.Runtime.Intrinsics.X86.Aes;
 
 namespace FastPath.Crypto.Intrinsics;
@@ -105,50 +106,28 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         Vector128<ulong> acc = Vector128<ulong>.Zero;
         if (aadLength > 0) acc = Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
 
-        nint i = 0;
-        while (length - i >= 128)
+        nint bulk = length & ~(nint)127;
+        if (bulk > 0)
         {
-            Vector128<byte> k = Vector128.Load(keys);
-            Vector128<byte> b0 = AesNi.CounterBlock(ctr, 0) ^ k;
-            Vector128<byte> b1 = AesNi.CounterBlock(ctr, 1) ^ k;
-            Vector128<byte> b2 = AesNi.CounterBlock(ctr, 2) ^ k;
-            Vector128<byte> b3 = AesNi.CounterBlock(ctr, 3) ^ k;
-            Vector128<byte> b4 = AesNi.CounterBlock(ctr, 4) ^ k;
-            Vector128<byte> b5 = AesNi.CounterBlock(ctr, 5) ^ k;
-            Vector128<byte> b6 = AesNi.CounterBlock(ctr, 6) ^ k;
-            Vector128<byte> b7 = AesNi.CounterBlock(ctr, 7) ^ k;
+            // The first 8 blocks have no predecessor to hash; every later iteration hashes the
+            // ciphertext written by the previous one (dst + i - 128) while its own AES rounds run.
+            AesNi.CtrXor(keys, rounds, ctr, src, dst, 128);
             ctr += Vector128.Create(0u, 0u, 0u, 8u);
-            k = Vector128.Load(keys + 16);
-            b0 = AesX86.Encrypt(b0, k); b1 = AesX86.Encrypt(b1, k); b2 = AesX86.Encrypt(b2, k); b3 = AesX86.Encrypt(b3, k);
-            b4 = AesX86.Encrypt(b4, k); b5 = AesX86.Encrypt(b5, k); b6 = AesX86.Encrypt(b6, k); b7 = AesX86.Encrypt(b7, k);
-            // Stitched: hash the previous iteration's ciphertext while these rounds are in flight.
-            if (i != 0) acc = Ghash.Update8(acc, dst + i - 128, table);
-            for (int r = 2; r < rounds; r++)
+            if (bulk > 128)
             {
-                k = Vector128.Load(keys + 16 * r);
-                b0 = AesX86.Encrypt(b0, k); b1 = AesX86.Encrypt(b1, k); b2 = AesX86.Encrypt(b2, k); b3 = AesX86.Encrypt(b3, k);
-                b4 = AesX86.Encrypt(b4, k); b5 = AesX86.Encrypt(b5, k); b6 = AesX86.Encrypt(b6, k); b7 = AesX86.Encrypt(b7, k);
+                acc = Ghash.Use512
+                    ? Bulk512(keys, rounds, ctr, src + 128, dst + 128, bulk - 128, dst, acc, table)
+                    : BulkGeneric(keys, rounds, ctr, src + 128, dst + 128, bulk - 128, dst, acc, table);
+                ctr += Vector128.Create(0u, 0u, 0u, (uint)((bulk - 128) >> 4));
             }
-            k = Vector128.Load(keys + 16 * rounds);
-            byte* s = src + i;
-            byte* d = dst + i;
-            (AesX86.EncryptLast(b0, k) ^ Vector128.Load(s)).Store(d);
-            (AesX86.EncryptLast(b1, k) ^ Vector128.Load(s + 16)).Store(d + 16);
-            (AesX86.EncryptLast(b2, k) ^ Vector128.Load(s + 32)).Store(d + 32);
-            (AesX86.EncryptLast(b3, k) ^ Vector128.Load(s + 48)).Store(d + 48);
-            (AesX86.EncryptLast(b4, k) ^ Vector128.Load(s + 64)).Store(d + 64);
-            (AesX86.EncryptLast(b5, k) ^ Vector128.Load(s + 80)).Store(d + 80);
-            (AesX86.EncryptLast(b6, k) ^ Vector128.Load(s + 96)).Store(d + 96);
-            (AesX86.EncryptLast(b7, k) ^ Vector128.Load(s + 112)).Store(d + 112);
-            i += 128;
+            acc = Ghash.Update8(acc, dst + bulk - 128, table);
         }
-        if (i != 0) acc = Ghash.Update8(acc, dst + i - 128, table);
 
-        nint rest = length - i;
-        if (rest > 0) AesNi.CtrXor(keys, rounds, ctr, src + i, dst + i, rest);
+        nint rest = length - bulk;
+        if (rest > 0) AesNi.CtrXor(keys, rounds, ctr, src + bulk, dst + bulk, rest);
         // [len(A)]64 ‖ [len(C)]64 in bits (§7.1 step 5), POLYVAL domain: low half = len(C).
         Vector128<ulong> lengths = Vector128.Create((ulong)length * 8, (ulong)aadLength * 8);
-        acc = Ghash.UpdatePadded(acc, dst + i, rest, table, true, lengths);
+        acc = Ghash.UpdatePadded(acc, dst + bulk, rest, table, true, lengths);
         return Ghash.ToBlock(acc) ^ tagMask;
     }
 
@@ -166,8 +145,128 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         Vector128<ulong> acc = Vector128<ulong>.Zero;
         if (aadLength > 0) acc = Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
 
-        nint i = 0;
-        while (length - i >= 128)
+        nint bulk = length & ~(nint)127;
+        if (bulk > 0)
+        {
+            // Hash each 8-block batch of ciphertext while decrypting it.
+            acc = Ghash.Use512
+                ? Bulk512(keys, rounds, ctr, src, dst, bulk, src, acc, table)
+                : BulkGeneric(keys, rounds, ctr, src, dst, bulk, src, acc, table);
+            ctr += Vector128.Create(0u, 0u, 0u, (uint)(bulk >> 4));
+        }
+
+        nint rest = length - bulk;
+        Vector128<ulong> lengths = Vector128.Create((ulong)length * 8, (ulong)aadLength * 8);
+        // Hash the remaining ciphertext before it may be overwritten in place.
+        acc = Ghash.UpdatePadded(acc, src + bulk, rest, table, true, lengths);
+        if (rest > 0) AesNi.CtrXor(keys, rounds, ctr, src + bulk, dst + bulk, rest);
+        return Ghash.ToBlock(acc) ^ tagMask;
+    }
+
+    /// <summary>CTR over <paramref name="length"/> bytes (a multiple of 128), 8 blocks per iteration,
+    /// with the GHASH of 8 blocks at <paramref name="hashSrc"/> + i (previous ciphertext when
+    /// encrypting, the current ciphertext when decrypting) truly stitched: each stage of the
+    /// 512-bit VPCLMULQDQ multiply and of the reduction sits between two AES rounds, so both
+    /// dependency chains (AESENC latency ×Nr and the GHASH accumulator) are in flight together
+    /// and the out-of-order window never fills with one kind only. Loads of the hashed blocks
+    /// precede the stores of the same iteration, so in-place decryption is safe.</summary>
+    [SkipLocalsInit]
+    private static Vector128<ulong> Bulk512(byte* keys, int rounds, Vector128<uint> ctr, byte* src, byte* dst, nint length,
+        byte* hashSrc, Vector128<ulong> acc, byte* table)
+    {
+        Vector512<byte> rev = Vector512.Create(Ghash.ReverseMask);
+        Vector512<ulong> h0 = Vector512.Load((ulong*)Ghash.PowerPtr(table, 8));     // H^8, H^7, H^6, H^5
+        Vector512<ulong> h1 = Vector512.Load((ulong*)Ghash.PowerPtr(table, 4));     // H^4, H^3, H^2, H^1
+        Vector512<ulong> k0 = Vector512.Load((ulong*)Ghash.KaratsubaPtr(table, 8)); // their lo ^ hi
+        Vector512<ulong> k1 = Vector512.Load((ulong*)Ghash.KaratsubaPtr(table, 4));
+        Vector128<ulong> poly = Vector128.Create(0xC200000000000000UL, 0UL);
+        byte* lastKey = keys + 16 * rounds;
+        for (nint i = 0; i < length; i += 128)
+        {
+            byte* s = src + i;
+            byte* d = dst + i;
+            byte* g = hashSrc + i;
+            Vector128<byte> k = Vector128.Load(keys);
+            Vector128<byte> b0 = AesNi.CounterBlock(ctr, 0) ^ k;
+            Vector128<byte> b1 = AesNi.CounterBlock(ctr, 1) ^ k;
+            Vector128<byte> b2 = AesNi.CounterBlock(ctr, 2) ^ k;
+            Vector128<byte> b3 = AesNi.CounterBlock(ctr, 3) ^ k;
+            Vector128<byte> b4 = AesNi.CounterBlock(ctr, 4) ^ k;
+            Vector128<byte> b5 = AesNi.CounterBlock(ctr, 5) ^ k;
+            Vector128<byte> b6 = AesNi.CounterBlock(ctr, 6) ^ k;
+            Vector128<byte> b7 = AesNi.CounterBlock(ctr, 7) ^ k;
+            ctr += Vector128.Create(0u, 0u, 0u, 8u);
+
+            // round 1
+            b0 = Round(b0, keys + 16); b1 = Round(b1, keys + 16); b2 = Round(b2, keys + 16); b3 = Round(b3, keys + 16);
+            b4 = Round(b4, keys + 16); b5 = Round(b5, keys + 16); b6 = Round(b6, keys + 16); b7 = Round(b7, keys + 16);
+            // GHASH stage 1: byte-reverse the 8 blocks, add the accumulator to the first.
+            Vector512<ulong> x0 = Avx512BW.Shuffle(Vector512.Load(g), rev).AsUInt64() ^ acc.ToVector256().ToVector512();
+            Vector512<ulong> x1 = Avx512BW.Shuffle(Vector512.Load(g + 64), rev).AsUInt64();
+
+            // round 2
+            b0 = Round(b0, keys + 32); b1 = Round(b1, keys + 32); b2 = Round(b2, keys + 32); b3 = Round(b3, keys + 32);
+            b4 = Round(b4, keys + 32); b5 = Round(b5, keys + 32); b6 = Round(b6, keys + 32); b7 = Round(b7, keys + 32);
+            // Stage 2: low and high 64x64 products, 4 blocks per instruction.
+            Vector512<ulong> lo = Pclmulqdq.V512.CarrylessMultiply(x0, h0, 0x00) ^ Pclmulqdq.V512.CarrylessMultiply(x1, h1, 0x00);
+            Vector512<ulong> hi = Pclmulqdq.V512.CarrylessMultiply(x0, h0, 0x11) ^ Pclmulqdq.V512.CarrylessMultiply(x1, h1, 0x11);
+            Vector512<ulong> xk0 = x0 ^ Avx512F.Shuffle(x0.AsUInt32(), 0x4E).AsUInt64();
+            Vector512<ulong> xk1 = x1 ^ Avx512F.Shuffle(x1.AsUInt32(), 0x4E).AsUInt64();
+
+            // round 3
+            b0 = Round(b0, keys + 48); b1 = Round(b1, keys + 48); b2 = Round(b2, keys + 48); b3 = Round(b3, keys + 48);
+            b4 = Round(b4, keys + 48); b5 = Round(b5, keys + 48); b6 = Round(b6, keys + 48); b7 = Round(b7, keys + 48);
+            // Stage 3: Karatsuba middle products (xl^xh)·(hl^hh) ^ lo ^ hi: 3 multiplies per block, not 4.
+            Vector512<ulong> mid = Pclmulqdq.V512.CarrylessMultiply(xk0, k0, 0x00) ^ Pclmulqdq.V512.CarrylessMultiply(xk1, k1, 0x00) ^ lo ^ hi;
+
+            // round 4
+            b0 = Round(b0, keys + 64); b1 = Round(b1, keys + 64); b2 = Round(b2, keys + 64); b3 = Round(b3, keys + 64);
+            b4 = Round(b4, keys + 64); b5 = Round(b5, keys + 64); b6 = Round(b6, keys + 64); b7 = Round(b7, keys + 64);
+            // Stage 4: 256-bit product per lane (lo ^ mid·x^64, hi ^ mid·x^-64), then XOR the 4 lanes.
+            Vector512<ulong> l01 = lo ^ Avx512BW.ShiftLeftLogical128BitLane(mid.AsByte(), 8).AsUInt64();
+            Vector512<ulong> l23 = hi ^ Avx512BW.ShiftRightLogical128BitLane(mid.AsByte(), 8).AsUInt64();
+            Vector128<ulong> x01 = Ghash.Fold(l01);
+            Vector128<ulong> x23 = Ghash.Fold(l23);
+
+            // round 5
+            b0 = Round(b0, keys + 80); b1 = Round(b1, keys + 80); b2 = Round(b2, keys + 80); b3 = Round(b3, keys + 80);
+            b4 = Round(b4, keys + 80); b5 = Round(b5, keys + 80); b6 = Round(b6, keys + 80); b7 = Round(b7, keys + 80);
+            // Stage 5: first Montgomery step (see Ghash.Reduce).
+            Vector128<ulong> t = Sse2.Shuffle(x01.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(x01, poly, 0x00);
+
+            // round 6
+            b0 = Round(b0, keys + 96); b1 = Round(b1, keys + 96); b2 = Round(b2, keys + 96); b3 = Round(b3, keys + 96);
+            b4 = Round(b4, keys + 96); b5 = Round(b5, keys + 96); b6 = Round(b6, keys + 96); b7 = Round(b7, keys + 96);
+            // Stage 6: second step; the new accumulator.
+            acc = x23 ^ Sse2.Shuffle(t.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(t, poly, 0x00);
+
+            for (byte* kp = keys + 112; kp < lastKey; kp += 16) // rounds 7 .. Nr-1
+            {
+                b0 = Round(b0, kp); b1 = Round(b1, kp); b2 = Round(b2, kp); b3 = Round(b3, kp);
+                b4 = Round(b4, kp); b5 = Round(b5, kp); b6 = Round(b6, kp); b7 = Round(b7, kp);
+            }
+            k = Vector128.Load(lastKey);
+            (AesX86.EncryptLast(b0, k) ^ Vector128.Load(s)).Store(d);
+            (AesX86.EncryptLast(b1, k) ^ Vector128.Load(s + 16)).Store(d + 16);
+            (AesX86.EncryptLast(b2, k) ^ Vector128.Load(s + 32)).Store(d + 32);
+            (AesX86.EncryptLast(b3, k) ^ Vector128.Load(s + 48)).Store(d + 48);
+            (AesX86.EncryptLast(b4, k) ^ Vector128.Load(s + 64)).Store(d + 64);
+            (AesX86.EncryptLast(b5, k) ^ Vector128.Load(s + 80)).Store(d + 80);
+            (AesX86.EncryptLast(b6, k) ^ Vector128.Load(s + 96)).Store(d + 96);
+            (AesX86.EncryptLast(b7, k) ^ Vector128.Load(s + 112)).Store(d + 112);
+        }
+        return acc;
+    }
+
+    /// <summary>As <see cref="Bulk512"/> for CPUs without 512-bit VPCLMULQDQ (or with AVX-512 turned
+    /// off): the whole 8-block GHASH (256- or 128-bit carry-less multiplies) is placed after the
+    /// first AES round and the out-of-order core overlaps it with the remaining rounds.</summary>
+    [SkipLocalsInit]
+    private static Vector128<ulong> BulkGeneric(byte* keys, int rounds, Vector128<uint> ctr, byte* src, byte* dst, nint length,
+        byte* hashSrc, Vector128<ulong> acc, byte* table)
+    {
+        byte* lastKey = keys + 16 * rounds;
+        for (nint i = 0; i < length; i += 128)
         {
             byte* s = src + i;
             byte* d = dst + i;
@@ -184,16 +283,14 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             k = Vector128.Load(keys + 16);
             b0 = AesX86.Encrypt(b0, k); b1 = AesX86.Encrypt(b1, k); b2 = AesX86.Encrypt(b2, k); b3 = AesX86.Encrypt(b3, k);
             b4 = AesX86.Encrypt(b4, k); b5 = AesX86.Encrypt(b5, k); b6 = AesX86.Encrypt(b6, k); b7 = AesX86.Encrypt(b7, k);
-            // Stitched: hash this iteration's ciphertext while its keystream is being computed
-            // (the loads precede the stores below, so in-place operation is safe).
-            acc = Ghash.Update8(acc, s, table);
-            for (int r = 2; r < rounds; r++)
+            acc = Ghash.Update8(acc, hashSrc + i, table);
+            for (byte* kp = keys + 32; kp < lastKey; kp += 16)
             {
-                k = Vector128.Load(keys + 16 * r);
+                k = Vector128.Load(kp);
                 b0 = AesX86.Encrypt(b0, k); b1 = AesX86.Encrypt(b1, k); b2 = AesX86.Encrypt(b2, k); b3 = AesX86.Encrypt(b3, k);
                 b4 = AesX86.Encrypt(b4, k); b5 = AesX86.Encrypt(b5, k); b6 = AesX86.Encrypt(b6, k); b7 = AesX86.Encrypt(b7, k);
             }
-            k = Vector128.Load(keys + 16 * rounds);
+            k = Vector128.Load(lastKey);
             (AesX86.EncryptLast(b0, k) ^ Vector128.Load(s)).Store(d);
             (AesX86.EncryptLast(b1, k) ^ Vector128.Load(s + 16)).Store(d + 16);
             (AesX86.EncryptLast(b2, k) ^ Vector128.Load(s + 32)).Store(d + 32);
@@ -202,16 +299,14 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             (AesX86.EncryptLast(b5, k) ^ Vector128.Load(s + 80)).Store(d + 80);
             (AesX86.EncryptLast(b6, k) ^ Vector128.Load(s + 96)).Store(d + 96);
             (AesX86.EncryptLast(b7, k) ^ Vector128.Load(s + 112)).Store(d + 112);
-            i += 128;
         }
-
-        nint rest = length - i;
-        Vector128<ulong> lengths = Vector128.Create((ulong)length * 8, (ulong)aadLength * 8);
-        // Hash the remaining ciphertext before it may be overwritten in place.
-        acc = Ghash.UpdatePadded(acc, src + i, rest, table, true, lengths);
-        if (rest > 0) AesNi.CtrXor(keys, rounds, ctr, src + i, dst + i, rest);
-        return Ghash.ToBlock(acc) ^ tagMask;
+        return acc;
     }
+
+    /// <summary>One AES round with the round key taken as a memory operand: keeping keys out of
+    /// registers leaves xmm0-15 (the only registers the VEX-encoded AESENC can use) to the 8 states.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Round(Vector128<byte> block, byte* roundKey) => AesX86.Encrypt(block, Vector128.Load(roundKey));
 
     protected override void Dispose(bool disposing)
     {
