@@ -13,7 +13,7 @@ namespace FastPath.Crypto.Intrinsics;
 // Design:
 // - Keying (control plane): AES round keys (FIPS-197 expansion) and the GHASH key H = E(K, 0^128)
 //   with its powers H^1..H^16 (POLYVAL domain, see Ghash.cs) go into one 64-byte aligned
-//   NativeKeyBuffer: [0, 240) round keys, [256, 512) powers of H. Nothing is set up per call.
+//   NativeKeyBuffer: [0, 240) round keys, then the GHASH table (Ghash.cs). Nothing is set up per call.
 // - J0 = nonce ‖ 0^31 ‖ 1 (§7.1 step 2, 96-bit IV); the keystream starts at inc32(J0) (counter 2).
 // - Bulk: 8 counter blocks per iteration, each AES round applied to all 8 before the next round
 //   (hides AESENC latency). GHASH is stitched into the same loop: on encryption the 8 ciphertext
@@ -21,9 +21,11 @@ namespace FastPath.Crypto.Intrinsics;
 //   the AES rounds of the current one; on decryption the current ciphertext is hashed while it is
 //   being decrypted (single pass). AESENC runs on ports 0/1 and PCLMULQDQ on port 5, so the two
 //   overlap.
-// - Tail (< 128 bytes): AesNi.CtrXor (4- or 8-way) plus one aggregated GHASH pass over the padded
-//   remaining blocks and the length block (§7.1 step 5).
-// - Decrypt verifies in constant time (FixedTimeEquals) after the single pass; on mismatch the
+// - Tail (< 128 bytes): AesNi.CtrXor (4- or 8-way), then Ghash.Final: one aggregated reduction
+//   over the last bulk batch, the padded tail, the length block (§7.1 step 5) and, for short
+//   messages, the AAD, so a small packet costs one GHASH reduction.
+// - Decrypt verifies in constant time (vector XOR, mask to the tag length, one test) after the
+//   single pass; on mismatch the
 //   whole output is cleared, so no plaintext is left behind (Primitives.cs contract).
 internal sealed unsafe class AesGcmNi : AeadCipher
 {
@@ -66,9 +68,8 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             else
             {
                 // Truncated tag: MSB_t(T) (§7.1 step 6).
-                byte* tmp = stackalloc byte[16];
-                full.Store(tmp);
-                for (int i = 0; i < tag.Length; i++) t[i] = tmp[i];
+                byte* f = (byte*)&full;
+                for (int i = 0; i < tag.Length; i++) t[i] = f[i];
             }
         }
     }
@@ -80,17 +81,22 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         CheckArguments(nonce, ciphertext.Length, plaintext.Length, tag.Length);
         byte* keys = _keys.Pointer;
         bool ok;
-        fixed (byte* n = nonce, src = ciphertext, dst = plaintext, a = associatedData)
+        fixed (byte* n = nonce, src = ciphertext, dst = plaintext, t = tag, a = associatedData)
         {
             Vector128<byte> full = DecryptCore(keys, _rounds, n, src, dst, ciphertext.Length, a, associatedData.Length);
-            byte* tmp = stackalloc byte[16];
-            full.Store(tmp);
-            // §7.2 step 8, in constant time over the tag length.
-            ok = CryptographicOperations.FixedTimeEquals(new ReadOnlySpan<byte>(tmp, tag.Length), tag);
+            // §7.2 step 8 in constant time: XOR the first tag.Length bytes, OR-reduce by one vector test.
+            Vector128<byte> received = tag.Length == 16 ? Vector128.Load(t) : Ghash.LoadPartial(t, tag.Length);
+            Vector128<byte> inTag = Vector128.LessThan(
+                Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector128.Create((byte)tag.Length));
+            ok = ((full ^ received) & inTag) == Vector128<byte>.Zero;
         }
         if (!ok) plaintext.Clear();
         return ok;
     }
+
+    /// <summary>Short messages take their AAD into the single final GHASH pass (one reduction for the
+    /// whole packet); longer AAD or bulk messages hash it first.</summary>
+    private const int MaxFinalAad = 240;
 
     /// <summary>GCTR + GHASH for encryption; returns the full 16-byte tag.</summary>
     [SkipLocalsInit]
@@ -98,15 +104,16 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         byte* aad, nint aadLength)
     {
         byte* table = keys + TableOffset;
-        // J0 = IV ‖ 0^31 ‖ 1; E(K, J0) masks the tag. Independent of the rest, so it overlaps.
+        // J0 = IV ‖ 0^31 ‖ 1 (§7.1 step 2); E(K, J0) masks the tag. Independent of the rest, so it overlaps.
         Vector128<uint> ctr = AesNi.CounterState(nonce, 1);
         Vector128<byte> tagMask = AesNi.EncryptBlock(AesNi.CounterBlock(ctr, 0), keys, rounds);
         ctr += Vector128.Create(0u, 0u, 0u, 1u);
 
-        Vector128<ulong> acc = Vector128<ulong>.Zero;
-        if (aadLength > 0) acc = Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
-
         nint bulk = length & ~(nint)127;
+        bool aadInFinal = bulk == 0 && aadLength <= MaxFinalAad;
+        Vector128<ulong> acc = Vector128<ulong>.Zero;
+        if (!aadInFinal && aadLength > 0) acc = Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
+
         if (bulk > 0)
         {
             // The first 8 blocks have no predecessor to hash; every later iteration hashes the
@@ -120,14 +127,15 @@ internal sealed unsafe class AesGcmNi : AeadCipher
                     : BulkGeneric(keys, rounds, ctr, src + 128, dst + 128, bulk - 128, dst, acc, table);
                 ctr += Vector128.Create(0u, 0u, 0u, (uint)((bulk - 128) >> 4));
             }
-            acc = Ghash.Update8(acc, dst + bulk - 128, table);
         }
 
-        nint rest = length - bulk;
+        int rest = (int)(length - bulk);
         if (rest > 0) AesNi.CtrXor(keys, rounds, ctr, src + bulk, dst + bulk, rest);
-        // [len(A)]64 ‖ [len(C)]64 in bits (§7.1 step 5), POLYVAL domain: low half = len(C).
+        // One reduction for: the last bulk batch, the AAD of a short message, the tail, and
+        // [len(A)]64 ‖ [len(C)]64 in bits (§7.1 step 5; POLYVAL domain: low half = len(C)).
         Vector128<ulong> lengths = Vector128.Create((ulong)length * 8, (ulong)aadLength * 8);
-        acc = Ghash.UpdatePadded(acc, dst + bulk, rest, table, true, lengths);
+        acc = Ghash.Final(acc, bulk > 0 ? dst + bulk - 128 : null, aadInFinal ? aad : null, aadInFinal ? (int)aadLength : 0,
+            dst + bulk, rest, lengths, table);
         return Ghash.ToBlock(acc) ^ tagMask;
     }
 
@@ -142,10 +150,11 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         Vector128<byte> tagMask = AesNi.EncryptBlock(AesNi.CounterBlock(ctr, 0), keys, rounds);
         ctr += Vector128.Create(0u, 0u, 0u, 1u);
 
-        Vector128<ulong> acc = Vector128<ulong>.Zero;
-        if (aadLength > 0) acc = Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
-
         nint bulk = length & ~(nint)127;
+        bool aadInFinal = bulk == 0 && aadLength <= MaxFinalAad;
+        Vector128<ulong> acc = Vector128<ulong>.Zero;
+        if (!aadInFinal && aadLength > 0) acc = Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
+
         if (bulk > 0)
         {
             // Hash each 8-block batch of ciphertext while decrypting it.
@@ -155,10 +164,10 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             ctr += Vector128.Create(0u, 0u, 0u, (uint)(bulk >> 4));
         }
 
-        nint rest = length - bulk;
+        int rest = (int)(length - bulk);
         Vector128<ulong> lengths = Vector128.Create((ulong)length * 8, (ulong)aadLength * 8);
         // Hash the remaining ciphertext before it may be overwritten in place.
-        acc = Ghash.UpdatePadded(acc, src + bulk, rest, table, true, lengths);
+        acc = Ghash.Final(acc, null, aadInFinal ? aad : null, aadInFinal ? (int)aadLength : 0, src + bulk, rest, lengths, table);
         if (rest > 0) AesNi.CtrXor(keys, rounds, ctr, src + bulk, dst + bulk, rest);
         return Ghash.ToBlock(acc) ^ tagMask;
     }
