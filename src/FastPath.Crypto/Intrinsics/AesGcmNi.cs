@@ -110,6 +110,11 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         ctr += Vector128.Create(0u, 0u, 0u, 1u);
 
         nint bulk = length & ~(nint)127;
+        int rest = (int)(length - bulk);
+        // The tail's keystream does not depend on the bulk: encrypt it first so its AES latency
+        // overlaps the bulk loop instead of sitting between the loop and the final GHASH.
+        if (rest > 0) AesNi.CtrXor(keys, rounds, ctr + Vector128.Create(0u, 0u, 0u, (uint)(bulk >> 4)), src + bulk, dst + bulk, rest);
+
         bool aadInFinal = bulk == 0 && aadLength <= MaxFinalAad;
         Vector128<ulong> acc = Vector128<ulong>.Zero;
         if (!aadInFinal && aadLength > 0) acc = Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
@@ -119,18 +124,15 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             // The first 8 blocks have no predecessor to hash; every later iteration hashes the
             // ciphertext written by the previous one (dst + i - 128) while its own AES rounds run.
             AesNi.CtrXor(keys, rounds, ctr, src, dst, 128);
-            ctr += Vector128.Create(0u, 0u, 0u, 8u);
             if (bulk > 128)
             {
+                ctr += Vector128.Create(0u, 0u, 0u, 8u);
                 acc = Ghash.Use512
                     ? Bulk512(keys, rounds, ctr, src + 128, dst + 128, bulk - 128, dst, acc, table)
                     : BulkGeneric(keys, rounds, ctr, src + 128, dst + 128, bulk - 128, dst, acc, table);
-                ctr += Vector128.Create(0u, 0u, 0u, (uint)((bulk - 128) >> 4));
             }
         }
 
-        int rest = (int)(length - bulk);
-        if (rest > 0) AesNi.CtrXor(keys, rounds, ctr, src + bulk, dst + bulk, rest);
         // One reduction for: the last bulk batch, the AAD of a short message, the tail, and
         // [len(A)]64 ‖ [len(C)]64 in bits (§7.1 step 5; POLYVAL domain: low half = len(C)).
         Vector128<ulong> lengths = Vector128.Create((ulong)length * 8, (ulong)aadLength * 8);
@@ -183,12 +185,11 @@ internal sealed unsafe class AesGcmNi : AeadCipher
     private static Vector128<ulong> Bulk512(byte* keys, int rounds, Vector128<uint> ctr, byte* src, byte* dst, nint length,
         byte* hashSrc, Vector128<ulong> acc, byte* table)
     {
-        Vector512<byte> rev = Vector512.Create(Ghash.ReverseMask);
-        Vector512<ulong> h0 = Vector512.Load((ulong*)Ghash.PowerPtr(table, 8));     // H^8, H^7, H^6, H^5
-        Vector512<ulong> h1 = Vector512.Load((ulong*)Ghash.PowerPtr(table, 4));     // H^4, H^3, H^2, H^1
-        Vector512<ulong> k0 = Vector512.Load((ulong*)Ghash.KaratsubaPtr(table, 8)); // their lo ^ hi
-        Vector512<ulong> k1 = Vector512.Load((ulong*)Ghash.KaratsubaPtr(table, 4));
-        Vector128<ulong> poly = Vector128.Create(0xC200000000000000UL, 0UL);
+        // The GHASH constants stay in memory (loaded as instruction operands inside the loop): VEX AESENC
+        // can only address xmm0-15, and hoisting 5 vectors into registers there made the JIT copy every
+        // round key from xmm16+ before each AESENC (80 extra moves per iteration).
+        byte* hp = Ghash.PowerPtr(table, 8);        // H^8, H^7, H^6, H^5 | H^4, H^3, H^2, H^1
+        byte* kp0 = Ghash.KaratsubaPtr(table, 8);   // their lo ^ hi
         byte* lastKey = keys + 16 * rounds;
         for (nint i = 0; i < length; i += 128)
         {
@@ -210,13 +211,14 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             b0 = Round(b0, keys + 16); b1 = Round(b1, keys + 16); b2 = Round(b2, keys + 16); b3 = Round(b3, keys + 16);
             b4 = Round(b4, keys + 16); b5 = Round(b5, keys + 16); b6 = Round(b6, keys + 16); b7 = Round(b7, keys + 16);
             // GHASH stage 1: byte-reverse the 8 blocks, add the accumulator to the first.
-            Vector512<ulong> x0 = Avx512BW.Shuffle(Vector512.Load(g), rev).AsUInt64() ^ acc.ToVector256().ToVector512();
-            Vector512<ulong> x1 = Avx512BW.Shuffle(Vector512.Load(g + 64), rev).AsUInt64();
+            Vector512<ulong> x0 = Avx512BW.Shuffle(Vector512.Load(g), Ghash.ReverseMask512).AsUInt64() ^ acc.ToVector256().ToVector512();
+            Vector512<ulong> x1 = Avx512BW.Shuffle(Vector512.Load(g + 64), Ghash.ReverseMask512).AsUInt64();
 
             // round 2
             b0 = Round(b0, keys + 32); b1 = Round(b1, keys + 32); b2 = Round(b2, keys + 32); b3 = Round(b3, keys + 32);
             b4 = Round(b4, keys + 32); b5 = Round(b5, keys + 32); b6 = Round(b6, keys + 32); b7 = Round(b7, keys + 32);
             // Stage 2: low and high 64x64 products, 4 blocks per instruction.
+            Vector512<ulong> h0 = Vector512.Load((ulong*)hp), h1 = Vector512.Load((ulong*)(hp + 64));
             Vector512<ulong> lo = Pclmulqdq.V512.CarrylessMultiply(x0, h0, 0x00) ^ Pclmulqdq.V512.CarrylessMultiply(x1, h1, 0x00);
             Vector512<ulong> hi = Pclmulqdq.V512.CarrylessMultiply(x0, h0, 0x11) ^ Pclmulqdq.V512.CarrylessMultiply(x1, h1, 0x11);
             Vector512<ulong> xk0 = x0 ^ Avx512F.Shuffle(x0.AsUInt32(), 0x4E).AsUInt64();
@@ -226,7 +228,8 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             b0 = Round(b0, keys + 48); b1 = Round(b1, keys + 48); b2 = Round(b2, keys + 48); b3 = Round(b3, keys + 48);
             b4 = Round(b4, keys + 48); b5 = Round(b5, keys + 48); b6 = Round(b6, keys + 48); b7 = Round(b7, keys + 48);
             // Stage 3: Karatsuba middle products (xl^xh)·(hl^hh) ^ lo ^ hi: 3 multiplies per block, not 4.
-            Vector512<ulong> mid = Pclmulqdq.V512.CarrylessMultiply(xk0, k0, 0x00) ^ Pclmulqdq.V512.CarrylessMultiply(xk1, k1, 0x00) ^ lo ^ hi;
+            Vector512<ulong> mid = Pclmulqdq.V512.CarrylessMultiply(xk0, Vector512.Load((ulong*)kp0), 0x00)
+                ^ Pclmulqdq.V512.CarrylessMultiply(xk1, Vector512.Load((ulong*)(kp0 + 64)), 0x00) ^ lo ^ hi;
 
             // round 4
             b0 = Round(b0, keys + 64); b1 = Round(b1, keys + 64); b2 = Round(b2, keys + 64); b3 = Round(b3, keys + 64);
@@ -241,13 +244,13 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             b0 = Round(b0, keys + 80); b1 = Round(b1, keys + 80); b2 = Round(b2, keys + 80); b3 = Round(b3, keys + 80);
             b4 = Round(b4, keys + 80); b5 = Round(b5, keys + 80); b6 = Round(b6, keys + 80); b7 = Round(b7, keys + 80);
             // Stage 5: first Montgomery step (see Ghash.Reduce).
-            Vector128<ulong> t = Sse2.Shuffle(x01.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(x01, poly, 0x00);
+            Vector128<ulong> t = Sse2.Shuffle(x01.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(x01, Vector128.Create(0xC200000000000000UL, 0UL), 0x00);
 
             // round 6
             b0 = Round(b0, keys + 96); b1 = Round(b1, keys + 96); b2 = Round(b2, keys + 96); b3 = Round(b3, keys + 96);
             b4 = Round(b4, keys + 96); b5 = Round(b5, keys + 96); b6 = Round(b6, keys + 96); b7 = Round(b7, keys + 96);
             // Stage 6: second step; the new accumulator.
-            acc = x23 ^ Sse2.Shuffle(t.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(t, poly, 0x00);
+            acc = x23 ^ Sse2.Shuffle(t.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(t, Vector128.Create(0xC200000000000000UL, 0UL), 0x00);
 
             for (byte* kp = keys + 112; kp < lastKey; kp += 16) // rounds 7 .. Nr-1
             {
