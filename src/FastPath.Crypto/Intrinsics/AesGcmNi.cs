@@ -117,7 +117,12 @@ internal sealed unsafe class AesGcmNi : AeadCipher
 
         bool aadInFinal = bulk == 0 && aadLength <= MaxFinalAad;
         Vector128<ulong> acc = Vector128<ulong>.Zero;
-        if (!aadInFinal && aadLength > 0) acc = Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
+        if (!aadInFinal && aadLength > 0)
+        {
+            acc = aadLength <= 16 * Ghash.Powers
+                ? Ghash.UpdateShort(acc, aad, (int)aadLength, table)
+                : Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
+        }
 
         if (bulk > 0)
         {
@@ -155,7 +160,12 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         nint bulk = length & ~(nint)127;
         bool aadInFinal = bulk == 0 && aadLength <= MaxFinalAad;
         Vector128<ulong> acc = Vector128<ulong>.Zero;
-        if (!aadInFinal && aadLength > 0) acc = Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
+        if (!aadInFinal && aadLength > 0)
+        {
+            acc = aadLength <= 16 * Ghash.Powers
+                ? Ghash.UpdateShort(acc, aad, (int)aadLength, table)
+                : Ghash.UpdatePadded(acc, aad, aadLength, table, false, default);
+        }
 
         if (bulk > 0)
         {

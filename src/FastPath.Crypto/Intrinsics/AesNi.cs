@@ -165,37 +165,43 @@ internal static unsafe class AesNi
         return ctr;
     }
 
-    /// <summary>The last 1..127 bytes: 4 (or 8) keystream blocks at once, then XOR; a partial last
-    /// block goes through a stack block so nothing is read or written past the spans.</summary>
-    [SkipLocalsInit]
+    /// <summary>The last 1..127 bytes: 1, 4 or 8 keystream blocks computed at once (each round on all
+    /// of them), XORed from registers; a partial last block is read and written with exact-size
+    /// accesses, so nothing outside the spans is touched and no keystream is left on the stack.</summary>
     private static Vector128<uint> CtrXorTail(byte* roundKeys, int rounds, Vector128<uint> ctr, byte* src, byte* dst, int length)
     {
-        byte* ks = stackalloc byte[128];
         int blocks = (length + 15) >> 4;
         Vector128<byte> k = Vector128.Load(roundKeys);
-        Vector128<byte> b0 = CounterBlock(ctr, 0) ^ k;
-        Vector128<byte> b1 = CounterBlock(ctr, 1) ^ k;
-        Vector128<byte> b2 = CounterBlock(ctr, 2) ^ k;
-        Vector128<byte> b3 = CounterBlock(ctr, 3) ^ k;
-        if (blocks <= 4)
+        Vector128<byte> b0 = CounterBlock(ctr, 0) ^ k, b1, b2, b3, b4, b5, b6, b7;
+        if (blocks == 1)
         {
+            for (int r = 1; r < rounds; r++) b0 = AesX86.Encrypt(b0, Vector128.Load(roundKeys + 16 * r));
+            b0 = AesX86.EncryptLast(b0, Vector128.Load(roundKeys + 16 * rounds));
+            b1 = b2 = b3 = b4 = b5 = b6 = b7 = default;
+        }
+        else if (blocks <= 4)
+        {
+            b1 = CounterBlock(ctr, 1) ^ k;
+            b2 = CounterBlock(ctr, 2) ^ k;
+            b3 = CounterBlock(ctr, 3) ^ k;
             for (int r = 1; r < rounds; r++)
             {
                 k = Vector128.Load(roundKeys + 16 * r);
                 b0 = AesX86.Encrypt(b0, k); b1 = AesX86.Encrypt(b1, k); b2 = AesX86.Encrypt(b2, k); b3 = AesX86.Encrypt(b3, k);
             }
             k = Vector128.Load(roundKeys + 16 * rounds);
-            AesX86.EncryptLast(b0, k).Store(ks);
-            AesX86.EncryptLast(b1, k).Store(ks + 16);
-            AesX86.EncryptLast(b2, k).Store(ks + 32);
-            AesX86.EncryptLast(b3, k).Store(ks + 48);
+            b0 = AesX86.EncryptLast(b0, k); b1 = AesX86.EncryptLast(b1, k); b2 = AesX86.EncryptLast(b2, k); b3 = AesX86.EncryptLast(b3, k);
+            b4 = b5 = b6 = b7 = default;
         }
         else
         {
-            Vector128<byte> b4 = CounterBlock(ctr, 4) ^ k;
-            Vector128<byte> b5 = CounterBlock(ctr, 5) ^ k;
-            Vector128<byte> b6 = CounterBlock(ctr, 6) ^ k;
-            Vector128<byte> b7 = CounterBlock(ctr, 7) ^ k;
+            b1 = CounterBlock(ctr, 1) ^ k;
+            b2 = CounterBlock(ctr, 2) ^ k;
+            b3 = CounterBlock(ctr, 3) ^ k;
+            b4 = CounterBlock(ctr, 4) ^ k;
+            b5 = CounterBlock(ctr, 5) ^ k;
+            b6 = CounterBlock(ctr, 6) ^ k;
+            b7 = CounterBlock(ctr, 7) ^ k;
             for (int r = 1; r < rounds; r++)
             {
                 k = Vector128.Load(roundKeys + 16 * r);
@@ -203,21 +209,91 @@ internal static unsafe class AesNi
                 b4 = AesX86.Encrypt(b4, k); b5 = AesX86.Encrypt(b5, k); b6 = AesX86.Encrypt(b6, k); b7 = AesX86.Encrypt(b7, k);
             }
             k = Vector128.Load(roundKeys + 16 * rounds);
-            AesX86.EncryptLast(b0, k).Store(ks);
-            AesX86.EncryptLast(b1, k).Store(ks + 16);
-            AesX86.EncryptLast(b2, k).Store(ks + 32);
-            AesX86.EncryptLast(b3, k).Store(ks + 48);
-            AesX86.EncryptLast(b4, k).Store(ks + 64);
-            AesX86.EncryptLast(b5, k).Store(ks + 80);
-            AesX86.EncryptLast(b6, k).Store(ks + 96);
-            AesX86.EncryptLast(b7, k).Store(ks + 112);
+            b0 = AesX86.EncryptLast(b0, k); b1 = AesX86.EncryptLast(b1, k); b2 = AesX86.EncryptLast(b2, k); b3 = AesX86.EncryptLast(b3, k);
+            b4 = AesX86.EncryptLast(b4, k); b5 = AesX86.EncryptLast(b5, k); b6 = AesX86.EncryptLast(b6, k); b7 = AesX86.EncryptLast(b7, k);
+        }
+        // XOR whole blocks in order; "ks" ends as the keystream block of the partial block, if any.
+        Vector128<byte> ks = b0;
+        if (length >= 16)
+        {
+            (b0 ^ Vector128.Load(src)).Store(dst); ks = b1;
+            if (length >= 32)
+            {
+                (b1 ^ Vector128.Load(src + 16)).Store(dst + 16); ks = b2;
+                if (length >= 48)
+                {
+                    (b2 ^ Vector128.Load(src + 32)).Store(dst + 32); ks = b3;
+                    if (length >= 64)
+                    {
+                        (b3 ^ Vector128.Load(src + 48)).Store(dst + 48); ks = b4;
+                        if (length >= 80)
+                        {
+                            (b4 ^ Vector128.Load(src + 64)).Store(dst + 64); ks = b5;
+                            if (length >= 96)
+                            {
+                                (b5 ^ Vector128.Load(src + 80)).Store(dst + 80); ks = b6;
+                                if (length >= 112) { (b6 ^ Vector128.Load(src + 96)).Store(dst + 96); ks = b7; }
+                            }
+                        }
+                    }
+                }
+            }
         }
         int full = length & ~15;
-        for (int i = 0; i < full; i += 16) (Vector128.Load(src + i) ^ Vector128.Load(ks + i)).Store(dst + i);
-        for (int i = full; i < length; i++) dst[i] = (byte)(src[i] ^ ks[i]);
-        // The keystream must not stay on the stack.
-        Vector128<byte>.Zero.Store(ks); Vector128<byte>.Zero.Store(ks + 16); Vector128<byte>.Zero.Store(ks + 32); Vector128<byte>.Zero.Store(ks + 48);
-        if (blocks > 4) { Vector128<byte>.Zero.Store(ks + 64); Vector128<byte>.Zero.Store(ks + 80); Vector128<byte>.Zero.Store(ks + 96); Vector128<byte>.Zero.Store(ks + 112); }
+        if (full < length) StorePartial(dst + full, ks ^ LoadPartial(src + full, length - full), length - full);
         return ctr + Vector128.Create(0u, 0u, 0u, (uint)blocks);
+    }
+
+    /// <summary>Loads 1..15 bytes as a zero-padded block with exact-size reads (no over-read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> LoadPartial(byte* p, int n)
+    {
+        ulong lo, hi = 0;
+        if (n >= 8)
+        {
+            lo = Unsafe.ReadUnaligned<ulong>(p);
+            hi = ReadUpTo7(p + 8, n - 8);
+        }
+        else
+        {
+            lo = ReadUpTo7(p, n);
+        }
+        return Vector128.Create(lo, hi).AsByte();
+    }
+
+    /// <summary>Stores the first 1..15 bytes of <paramref name="v"/> with exact-size writes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StorePartial(byte* p, Vector128<byte> v, int n)
+    {
+        ulong lo = v.AsUInt64().GetElement(0);
+        if (n >= 8)
+        {
+            Unsafe.WriteUnaligned(p, lo);
+            WriteUpTo7(p + 8, v.AsUInt64().GetElement(1), n - 8);
+        }
+        else
+        {
+            WriteUpTo7(p, lo, n);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadUpTo7(byte* p, int n)
+    {
+        ulong v = 0;
+        int o = 0;
+        if ((n & 4) != 0) { v = Unsafe.ReadUnaligned<uint>(p); o = 4; }
+        if ((n & 2) != 0) { v |= (ulong)Unsafe.ReadUnaligned<ushort>(p + o) << (8 * o); o += 2; }
+        if ((n & 1) != 0) v |= (ulong)p[o] << (8 * o);
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteUpTo7(byte* p, ulong v, int n)
+    {
+        int o = 0;
+        if ((n & 4) != 0) { Unsafe.WriteUnaligned(p, (uint)v); o = 4; }
+        if ((n & 2) != 0) { Unsafe.WriteUnaligned(p + o, (ushort)(v >> (8 * o))); o += 2; }
+        if ((n & 1) != 0) p[o] = (byte)(v >> (8 * o));
     }
 }

@@ -228,30 +228,24 @@ internal static unsafe class Ghash
 
     /// <summary>Loads 1..15 bytes as a zero-padded block without touching memory past them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<byte> LoadPartial(byte* p, int n)
-    {
-        ulong lo, hi = 0;
-        if (n >= 8)
-        {
-            lo = Unsafe.ReadUnaligned<ulong>(p);
-            hi = ReadUpTo7(p + 8, n - 8);
-        }
-        else
-        {
-            lo = ReadUpTo7(p, n);
-        }
-        return Vector128.Create(lo, hi).AsByte();
-    }
+    public static Vector128<byte> LoadPartial(byte* p, int n) => AesNi.LoadPartial(p, n);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong ReadUpTo7(byte* p, int n)
+    /// <summary>Absorbs a short input (AAD) of at most 16·<see cref="Powers"/> bytes, zero-padded, with one
+    /// reduction and no copying: (acc + X1)·H^n + ... + Xn·H.</summary>
+    public static Vector128<ulong> UpdateShort(Vector128<ulong> acc, byte* data, int length, byte* table)
     {
-        ulong v = 0;
-        int o = 0;
-        if ((n & 4) != 0) { v = Unsafe.ReadUnaligned<uint>(p); o = 4; }
-        if ((n & 2) != 0) { v |= (ulong)Unsafe.ReadUnaligned<ushort>(p + o) << (8 * o); o += 2; }
-        if ((n & 1) != 0) v |= (ulong)p[o] << (8 * o);
-        return v;
+        int n = (length + 15) >> 4;
+        byte* h = PowerPtr(table, n);
+        byte* hk = KaratsubaPtr(table, n);
+        Vector128<ulong> lo = Vector128<ulong>.Zero, hi = Vector128<ulong>.Zero, mid = Vector128<ulong>.Zero;
+        int i = 0;
+        for (; i + 16 <= length; i += 16)
+        {
+            Absorb(Reverse(Vector128.Load(data + i)) ^ acc, h + i, hk + i, ref lo, ref hi, ref mid);
+            acc = Vector128<ulong>.Zero;
+        }
+        if (i < length) Absorb(Reverse(LoadPartial(data + i, length - i)) ^ acc, h + i, hk + i, ref lo, ref hi, ref mid);
+        return Reduce(lo, hi, mid);
     }
 
     /// <summary>The final GHASH pass of a message, one reduction for all of it: optionally 8 full blocks at
