@@ -202,8 +202,7 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         // The GHASH constants stay in memory (loaded as instruction operands inside the loop): VEX AESENC
         // can only address xmm0-15, and hoisting 5 vectors into registers there made the JIT copy every
         // round key from xmm16+ before each AESENC (80 extra moves per iteration).
-        byte* hp = Ghash.PowerPtr(table, 8);        // H^8, H^7, H^6, H^5 | H^4, H^3, H^2, H^1
-        byte* kp0 = Ghash.KaratsubaPtr(table, 8);   // their lo ^ hi
+        byte* hp = Ghash.PowerPtr(table, 8); // H^8, H^7, H^6, H^5 | H^4, H^3, H^2, H^1
         byte* lastKey = keys + 16 * rounds;
         for (nint i = 0; i < length; i += 128)
         {
@@ -235,15 +234,14 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             Vector512<ulong> h0 = Vector512.Load((ulong*)hp), h1 = Vector512.Load((ulong*)(hp + 64));
             Vector512<ulong> lo = Pclmulqdq.V512.CarrylessMultiply(x0, h0, 0x00) ^ Pclmulqdq.V512.CarrylessMultiply(x1, h1, 0x00);
             Vector512<ulong> hi = Pclmulqdq.V512.CarrylessMultiply(x0, h0, 0x11) ^ Pclmulqdq.V512.CarrylessMultiply(x1, h1, 0x11);
-            Vector512<ulong> xk0 = x0 ^ Avx512F.Shuffle(x0.AsUInt32(), 0x4E).AsUInt64();
-            Vector512<ulong> xk1 = x1 ^ Avx512F.Shuffle(x1.AsUInt32(), 0x4E).AsUInt64();
 
             // round 3
             b0 = Round(b0, keys + 48); b1 = Round(b1, keys + 48); b2 = Round(b2, keys + 48); b3 = Round(b3, keys + 48);
             b4 = Round(b4, keys + 48); b5 = Round(b5, keys + 48); b6 = Round(b6, keys + 48); b7 = Round(b7, keys + 48);
-            // Stage 3: Karatsuba middle products (xl^xh)·(hl^hh) ^ lo ^ hi: 3 multiplies per block, not 4.
-            Vector512<ulong> mid = Pclmulqdq.V512.CarrylessMultiply(xk0, Vector512.Load((ulong*)kp0), 0x00)
-                ^ Pclmulqdq.V512.CarrylessMultiply(xk1, Vector512.Load((ulong*)(kp0 + 64)), 0x00) ^ lo ^ hi;
+            // Stage 3: middle products (schoolbook, 4 multiplies per block: measured ~4% faster here than
+            // Karatsuba's 3 plus its shuffles once the loop was no longer stalled on store forwarding).
+            Vector512<ulong> mid = Pclmulqdq.V512.CarrylessMultiply(x0, h0, 0x01) ^ Pclmulqdq.V512.CarrylessMultiply(x0, h0, 0x10)
+                ^ Pclmulqdq.V512.CarrylessMultiply(x1, h1, 0x01) ^ Pclmulqdq.V512.CarrylessMultiply(x1, h1, 0x10);
 
             // round 4
             b0 = Round(b0, keys + 64); b1 = Round(b1, keys + 64); b2 = Round(b2, keys + 64); b3 = Round(b3, keys + 64);
