@@ -135,9 +135,7 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             AesNi.CtrXor(keys, rounds, ctr, src, dst, head);
             if (bulk > head)
             {
-                acc = Ghash.Use512
-                    ? Bulk512(keys, rounds, ctr + Vector128.Create(0u, 0u, 0u, (uint)(head >> 4)), src + head, dst + head, bulk - head, dst, acc, table)
-                    : BulkGeneric(keys, rounds, ctr + Vector128.Create(0u, 0u, 0u, (uint)(head >> 4)), src + head, dst + head, bulk - head, dst, acc, table);
+                acc = Bulk(keys, rounds, ctr + Vector128.Create(0u, 0u, 0u, (uint)(head >> 4)), src + head, dst + head, bulk - head, dst, acc, table);
             }
             if (bulk >= 256) acc = Ghash.Update8(acc, dst + bulk - 256, table);
         }
@@ -174,9 +172,7 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         if (bulk > 0)
         {
             // Hash each 8-block batch of ciphertext while decrypting it.
-            acc = Ghash.Use512
-                ? Bulk512(keys, rounds, ctr, src, dst, bulk, src, acc, table)
-                : BulkGeneric(keys, rounds, ctr, src, dst, bulk, src, acc, table);
+            acc = Bulk(keys, rounds, ctr, src, dst, bulk, src, acc, table);
             ctr += Vector128.Create(0u, 0u, 0u, (uint)(bulk >> 4));
         }
 
@@ -186,6 +182,16 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         acc = Ghash.Final(acc, null, aadInFinal ? aad : null, aadInFinal ? (int)aadLength : 0, src + bulk, rest, lengths, table);
         if (rest > 0) AesNi.CtrXor(keys, rounds, ctr, src + bulk, dst + bulk, rest);
         return Ghash.ToBlock(acc) ^ tagMask;
+    }
+
+    /// <summary>The stitched CTR+GHASH loop for the widest carry-less multiply present (JIT-time choice).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> Bulk(byte* keys, int rounds, Vector128<uint> ctr, byte* src, byte* dst, nint length,
+        byte* hashSrc, Vector128<ulong> acc, byte* table)
+    {
+        if (Ghash.Use512) return Bulk512(keys, rounds, ctr, src, dst, length, hashSrc, acc, table);
+        if (Ghash.Use256) return Bulk256(keys, rounds, ctr, src, dst, length, hashSrc, acc, table);
+        return Bulk128(keys, rounds, ctr, src, dst, length, hashSrc, acc, table);
     }
 
     /// <summary>CTR over <paramref name="length"/> bytes (a multiple of 128), 8 blocks per iteration,
@@ -282,18 +288,19 @@ internal sealed unsafe class AesGcmNi : AeadCipher
         return acc;
     }
 
-    /// <summary>As <see cref="Bulk512"/> for CPUs without 512-bit VPCLMULQDQ (or with AVX-512 turned
-    /// off): the whole 8-block GHASH (256- or 128-bit carry-less multiplies) is placed after the
-    /// first AES round and the out-of-order core overlaps it with the remaining rounds.</summary>
+    /// <summary>As <see cref="Bulk512"/> with 128-bit PCLMULQDQ (CPUs without VPCLMULQDQ, or AVX2 off):
+    /// one block's GHASH product per AES round of rounds 1-8, the reduction after round 9.</summary>
     [SkipLocalsInit]
-    private static Vector128<ulong> BulkGeneric(byte* keys, int rounds, Vector128<uint> ctr, byte* src, byte* dst, nint length,
+    private static Vector128<ulong> Bulk128(byte* keys, int rounds, Vector128<uint> ctr, byte* src, byte* dst, nint length,
         byte* hashSrc, Vector128<ulong> acc, byte* table)
     {
+        byte* hp = Ghash.PowerPtr(table, 8);
         byte* lastKey = keys + 16 * rounds;
         for (nint i = 0; i < length; i += 128)
         {
             byte* s = src + i;
             byte* d = dst + i;
+            byte* g = hashSrc + i;
             Vector128<byte> k = Vector128.Load(keys);
             Vector128<byte> b0 = AesNi.CounterBlock(ctr, 0) ^ k;
             Vector128<byte> b1 = AesNi.CounterBlock(ctr, 1) ^ k;
@@ -304,15 +311,145 @@ internal sealed unsafe class AesGcmNi : AeadCipher
             Vector128<byte> b6 = AesNi.CounterBlock(ctr, 6) ^ k;
             Vector128<byte> b7 = AesNi.CounterBlock(ctr, 7) ^ k;
             ctr += Vector128.Create(0u, 0u, 0u, 8u);
-            k = Vector128.Load(keys + 16);
-            b0 = AesX86.Encrypt(b0, k); b1 = AesX86.Encrypt(b1, k); b2 = AesX86.Encrypt(b2, k); b3 = AesX86.Encrypt(b3, k);
-            b4 = AesX86.Encrypt(b4, k); b5 = AesX86.Encrypt(b5, k); b6 = AesX86.Encrypt(b6, k); b7 = AesX86.Encrypt(b7, k);
-            acc = Ghash.Update8(acc, hashSrc + i, table);
-            for (byte* kp = keys + 32; kp < lastKey; kp += 16)
+            Vector128<ulong> x, hv, lo, hi, mid;
+            b0 = Round(b0, keys + 16); b1 = Round(b1, keys + 16); b2 = Round(b2, keys + 16); b3 = Round(b3, keys + 16);
+            b4 = Round(b4, keys + 16); b5 = Round(b5, keys + 16); b6 = Round(b6, keys + 16); b7 = Round(b7, keys + 16);
+            x = Ghash.Reverse(Vector128.Load(g + 0)) ^ acc;
+            hv = Vector128.Load((ulong*)(hp + 0));
+            lo = Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
+            hi = Pclmulqdq.CarrylessMultiply(x, hv, 0x11);
+            mid = Pclmulqdq.CarrylessMultiply(x, hv, 0x01) ^ Pclmulqdq.CarrylessMultiply(x, hv, 0x10);
+            b0 = Round(b0, keys + 32); b1 = Round(b1, keys + 32); b2 = Round(b2, keys + 32); b3 = Round(b3, keys + 32);
+            b4 = Round(b4, keys + 32); b5 = Round(b5, keys + 32); b6 = Round(b6, keys + 32); b7 = Round(b7, keys + 32);
+            x = Ghash.Reverse(Vector128.Load(g + 16));
+            hv = Vector128.Load((ulong*)(hp + 16));
+            lo ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
+            hi ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x11);
+            mid ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x01) ^ Pclmulqdq.CarrylessMultiply(x, hv, 0x10);
+            b0 = Round(b0, keys + 48); b1 = Round(b1, keys + 48); b2 = Round(b2, keys + 48); b3 = Round(b3, keys + 48);
+            b4 = Round(b4, keys + 48); b5 = Round(b5, keys + 48); b6 = Round(b6, keys + 48); b7 = Round(b7, keys + 48);
+            x = Ghash.Reverse(Vector128.Load(g + 32));
+            hv = Vector128.Load((ulong*)(hp + 32));
+            lo ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
+            hi ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x11);
+            mid ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x01) ^ Pclmulqdq.CarrylessMultiply(x, hv, 0x10);
+            b0 = Round(b0, keys + 64); b1 = Round(b1, keys + 64); b2 = Round(b2, keys + 64); b3 = Round(b3, keys + 64);
+            b4 = Round(b4, keys + 64); b5 = Round(b5, keys + 64); b6 = Round(b6, keys + 64); b7 = Round(b7, keys + 64);
+            x = Ghash.Reverse(Vector128.Load(g + 48));
+            hv = Vector128.Load((ulong*)(hp + 48));
+            lo ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
+            hi ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x11);
+            mid ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x01) ^ Pclmulqdq.CarrylessMultiply(x, hv, 0x10);
+            b0 = Round(b0, keys + 80); b1 = Round(b1, keys + 80); b2 = Round(b2, keys + 80); b3 = Round(b3, keys + 80);
+            b4 = Round(b4, keys + 80); b5 = Round(b5, keys + 80); b6 = Round(b6, keys + 80); b7 = Round(b7, keys + 80);
+            x = Ghash.Reverse(Vector128.Load(g + 64));
+            hv = Vector128.Load((ulong*)(hp + 64));
+            lo ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
+            hi ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x11);
+            mid ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x01) ^ Pclmulqdq.CarrylessMultiply(x, hv, 0x10);
+            b0 = Round(b0, keys + 96); b1 = Round(b1, keys + 96); b2 = Round(b2, keys + 96); b3 = Round(b3, keys + 96);
+            b4 = Round(b4, keys + 96); b5 = Round(b5, keys + 96); b6 = Round(b6, keys + 96); b7 = Round(b7, keys + 96);
+            x = Ghash.Reverse(Vector128.Load(g + 80));
+            hv = Vector128.Load((ulong*)(hp + 80));
+            lo ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
+            hi ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x11);
+            mid ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x01) ^ Pclmulqdq.CarrylessMultiply(x, hv, 0x10);
+            b0 = Round(b0, keys + 112); b1 = Round(b1, keys + 112); b2 = Round(b2, keys + 112); b3 = Round(b3, keys + 112);
+            b4 = Round(b4, keys + 112); b5 = Round(b5, keys + 112); b6 = Round(b6, keys + 112); b7 = Round(b7, keys + 112);
+            x = Ghash.Reverse(Vector128.Load(g + 96));
+            hv = Vector128.Load((ulong*)(hp + 96));
+            lo ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
+            hi ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x11);
+            mid ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x01) ^ Pclmulqdq.CarrylessMultiply(x, hv, 0x10);
+            b0 = Round(b0, keys + 128); b1 = Round(b1, keys + 128); b2 = Round(b2, keys + 128); b3 = Round(b3, keys + 128);
+            b4 = Round(b4, keys + 128); b5 = Round(b5, keys + 128); b6 = Round(b6, keys + 128); b7 = Round(b7, keys + 128);
+            x = Ghash.Reverse(Vector128.Load(g + 112));
+            hv = Vector128.Load((ulong*)(hp + 112));
+            lo ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
+            hi ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x11);
+            mid ^= Pclmulqdq.CarrylessMultiply(x, hv, 0x01) ^ Pclmulqdq.CarrylessMultiply(x, hv, 0x10);
+            b0 = Round(b0, keys + 144); b1 = Round(b1, keys + 144); b2 = Round(b2, keys + 144); b3 = Round(b3, keys + 144);
+            b4 = Round(b4, keys + 144); b5 = Round(b5, keys + 144); b6 = Round(b6, keys + 144); b7 = Round(b7, keys + 144);
+            acc = Ghash.Reduce(lo, hi, mid);
+            for (byte* kp = keys + 160; kp < lastKey; kp += 16)
             {
-                k = Vector128.Load(kp);
-                b0 = AesX86.Encrypt(b0, k); b1 = AesX86.Encrypt(b1, k); b2 = AesX86.Encrypt(b2, k); b3 = AesX86.Encrypt(b3, k);
-                b4 = AesX86.Encrypt(b4, k); b5 = AesX86.Encrypt(b5, k); b6 = AesX86.Encrypt(b6, k); b7 = AesX86.Encrypt(b7, k);
+                b0 = Round(b0, kp); b1 = Round(b1, kp); b2 = Round(b2, kp); b3 = Round(b3, kp);
+                b4 = Round(b4, kp); b5 = Round(b5, kp); b6 = Round(b6, kp); b7 = Round(b7, kp);
+            }
+            k = Vector128.Load(lastKey);
+            (AesX86.EncryptLast(b0, k) ^ Vector128.Load(s)).Store(d);
+            (AesX86.EncryptLast(b1, k) ^ Vector128.Load(s + 16)).Store(d + 16);
+            (AesX86.EncryptLast(b2, k) ^ Vector128.Load(s + 32)).Store(d + 32);
+            (AesX86.EncryptLast(b3, k) ^ Vector128.Load(s + 48)).Store(d + 48);
+            (AesX86.EncryptLast(b4, k) ^ Vector128.Load(s + 64)).Store(d + 64);
+            (AesX86.EncryptLast(b5, k) ^ Vector128.Load(s + 80)).Store(d + 80);
+            (AesX86.EncryptLast(b6, k) ^ Vector128.Load(s + 96)).Store(d + 96);
+            (AesX86.EncryptLast(b7, k) ^ Vector128.Load(s + 112)).Store(d + 112);
+        }
+        return acc;
+    }
+
+    /// <summary>As <see cref="Bulk512"/> with 256-bit VPCLMULQDQ (AVX-512 absent or turned off): two blocks
+    /// per carry-less multiply, one GHASH stage between consecutive AES rounds.</summary>
+    [SkipLocalsInit]
+    private static Vector128<ulong> Bulk256(byte* keys, int rounds, Vector128<uint> ctr, byte* src, byte* dst, nint length,
+        byte* hashSrc, Vector128<ulong> acc, byte* table)
+    {
+        byte* hp = Ghash.PowerPtr(table, 8);
+        byte* lastKey = keys + 16 * rounds;
+        for (nint i = 0; i < length; i += 128)
+        {
+            byte* s = src + i;
+            byte* d = dst + i;
+            byte* g = hashSrc + i;
+            Vector128<byte> k = Vector128.Load(keys);
+            Vector128<byte> b0 = AesNi.CounterBlock(ctr, 0) ^ k;
+            Vector128<byte> b1 = AesNi.CounterBlock(ctr, 1) ^ k;
+            Vector128<byte> b2 = AesNi.CounterBlock(ctr, 2) ^ k;
+            Vector128<byte> b3 = AesNi.CounterBlock(ctr, 3) ^ k;
+            Vector128<byte> b4 = AesNi.CounterBlock(ctr, 4) ^ k;
+            Vector128<byte> b5 = AesNi.CounterBlock(ctr, 5) ^ k;
+            Vector128<byte> b6 = AesNi.CounterBlock(ctr, 6) ^ k;
+            Vector128<byte> b7 = AesNi.CounterBlock(ctr, 7) ^ k;
+            ctr += Vector128.Create(0u, 0u, 0u, 8u);
+            b0 = Round(b0, keys + 16); b1 = Round(b1, keys + 16); b2 = Round(b2, keys + 16); b3 = Round(b3, keys + 16);
+            b4 = Round(b4, keys + 16); b5 = Round(b5, keys + 16); b6 = Round(b6, keys + 16); b7 = Round(b7, keys + 16);
+            Vector256<byte> rev = Vector256.Create(Ghash.ReverseMask);
+            Vector256<ulong> x0 = Avx2.Shuffle(Vector256.Load(g), rev).AsUInt64() ^ acc.ToVector256();
+            Vector256<ulong> x1 = Avx2.Shuffle(Vector256.Load(g + 32), rev).AsUInt64();
+            Vector256<ulong> x2 = Avx2.Shuffle(Vector256.Load(g + 64), rev).AsUInt64();
+            Vector256<ulong> x3 = Avx2.Shuffle(Vector256.Load(g + 96), rev).AsUInt64();
+            b0 = Round(b0, keys + 32); b1 = Round(b1, keys + 32); b2 = Round(b2, keys + 32); b3 = Round(b3, keys + 32);
+            b4 = Round(b4, keys + 32); b5 = Round(b5, keys + 32); b6 = Round(b6, keys + 32); b7 = Round(b7, keys + 32);
+            Vector256<ulong> h0 = Vector256.Load((ulong*)hp), h1 = Vector256.Load((ulong*)(hp + 32));
+            Vector256<ulong> h2 = Vector256.Load((ulong*)(hp + 64)), h3 = Vector256.Load((ulong*)(hp + 96));
+            Vector256<ulong> lo = Pclmulqdq.V256.CarrylessMultiply(x0, h0, 0x00) ^ Pclmulqdq.V256.CarrylessMultiply(x1, h1, 0x00) ^ Pclmulqdq.V256.CarrylessMultiply(x2, h2, 0x00) ^ Pclmulqdq.V256.CarrylessMultiply(x3, h3, 0x00);
+            b0 = Round(b0, keys + 48); b1 = Round(b1, keys + 48); b2 = Round(b2, keys + 48); b3 = Round(b3, keys + 48);
+            b4 = Round(b4, keys + 48); b5 = Round(b5, keys + 48); b6 = Round(b6, keys + 48); b7 = Round(b7, keys + 48);
+            Vector256<ulong> hi = Pclmulqdq.V256.CarrylessMultiply(x0, h0, 0x11) ^ Pclmulqdq.V256.CarrylessMultiply(x1, h1, 0x11) ^ Pclmulqdq.V256.CarrylessMultiply(x2, h2, 0x11) ^ Pclmulqdq.V256.CarrylessMultiply(x3, h3, 0x11);
+            b0 = Round(b0, keys + 64); b1 = Round(b1, keys + 64); b2 = Round(b2, keys + 64); b3 = Round(b3, keys + 64);
+            b4 = Round(b4, keys + 64); b5 = Round(b5, keys + 64); b6 = Round(b6, keys + 64); b7 = Round(b7, keys + 64);
+            Vector256<ulong> mid = Pclmulqdq.V256.CarrylessMultiply(x0, h0, 0x01) ^ Pclmulqdq.V256.CarrylessMultiply(x0, h0, 0x10) ^ Pclmulqdq.V256.CarrylessMultiply(x1, h1, 0x01) ^ Pclmulqdq.V256.CarrylessMultiply(x1, h1, 0x10);
+            b0 = Round(b0, keys + 80); b1 = Round(b1, keys + 80); b2 = Round(b2, keys + 80); b3 = Round(b3, keys + 80);
+            b4 = Round(b4, keys + 80); b5 = Round(b5, keys + 80); b6 = Round(b6, keys + 80); b7 = Round(b7, keys + 80);
+            mid ^= Pclmulqdq.V256.CarrylessMultiply(x2, h2, 0x01) ^ Pclmulqdq.V256.CarrylessMultiply(x2, h2, 0x10) ^ Pclmulqdq.V256.CarrylessMultiply(x3, h3, 0x01) ^ Pclmulqdq.V256.CarrylessMultiply(x3, h3, 0x10);
+            b0 = Round(b0, keys + 96); b1 = Round(b1, keys + 96); b2 = Round(b2, keys + 96); b3 = Round(b3, keys + 96);
+            b4 = Round(b4, keys + 96); b5 = Round(b5, keys + 96); b6 = Round(b6, keys + 96); b7 = Round(b7, keys + 96);
+            Vector128<ulong> l1 = lo.GetLower() ^ lo.GetUpper(), u1 = hi.GetLower() ^ hi.GetUpper(), m1 = mid.GetLower() ^ mid.GetUpper();
+            Vector128<ulong> x01 = l1 ^ Sse2.ShiftLeftLogical128BitLane(m1, 8);
+            Vector128<ulong> x23 = u1 ^ Sse2.ShiftRightLogical128BitLane(m1, 8);
+            b0 = Round(b0, keys + 112); b1 = Round(b1, keys + 112); b2 = Round(b2, keys + 112); b3 = Round(b3, keys + 112);
+            b4 = Round(b4, keys + 112); b5 = Round(b5, keys + 112); b6 = Round(b6, keys + 112); b7 = Round(b7, keys + 112);
+            Vector128<ulong> t = Sse2.Shuffle(x01.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(x01, Vector128.Create(0xC200000000000000UL, 0UL), 0x00);
+            b0 = Round(b0, keys + 128); b1 = Round(b1, keys + 128); b2 = Round(b2, keys + 128); b3 = Round(b3, keys + 128);
+            b4 = Round(b4, keys + 128); b5 = Round(b5, keys + 128); b6 = Round(b6, keys + 128); b7 = Round(b7, keys + 128);
+            acc = x23 ^ Sse2.Shuffle(t.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(t, Vector128.Create(0xC200000000000000UL, 0UL), 0x00);
+            b0 = Round(b0, keys + 144); b1 = Round(b1, keys + 144); b2 = Round(b2, keys + 144); b3 = Round(b3, keys + 144);
+            b4 = Round(b4, keys + 144); b5 = Round(b5, keys + 144); b6 = Round(b6, keys + 144); b7 = Round(b7, keys + 144);
+            for (byte* kp = keys + 160; kp < lastKey; kp += 16)
+            {
+                b0 = Round(b0, kp); b1 = Round(b1, kp); b2 = Round(b2, kp); b3 = Round(b3, kp);
+                b4 = Round(b4, kp); b5 = Round(b5, kp); b6 = Round(b6, kp); b7 = Round(b7, kp);
             }
             k = Vector128.Load(lastKey);
             (AesX86.EncryptLast(b0, k) ^ Vector128.Load(s)).Store(d);
