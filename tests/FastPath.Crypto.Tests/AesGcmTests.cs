@@ -276,6 +276,30 @@ public class AesGcmTests
         }
     }
 
+    /// <summary>Per-packet operations allocate nothing once keyed (hard requirement of Primitives.cs).</summary>
+    [Theory]
+    [MemberData(nameof(Engines.SupportedOwn), MemberType = typeof(Engines))]
+    public void DoesNotAllocatePerOperation(string engine)
+    {
+        CryptoEngine e = Engines.ByName(engine);
+        using AeadCipher gcm = e.CreateAesGcm(new byte[32]);
+        byte[] nonce = new byte[12], aad = new byte[12], pt = new byte[1420], ct = new byte[1420], back = new byte[1420];
+        byte[] tag16 = new byte[16], tag8 = new byte[8], bad = new byte[16];
+        void Run()
+        {
+            gcm.Encrypt(nonce, pt, ct, tag16, aad);
+            gcm.Encrypt(nonce, pt.AsSpan(0, 61), ct.AsSpan(0, 61), tag8, aad);
+            Assert.True(gcm.Decrypt(nonce, ct.AsSpan(0, 61), tag8, back.AsSpan(0, 61), aad));
+            gcm.Encrypt(nonce, pt, ct, tag16, aad);
+            Assert.True(gcm.Decrypt(nonce, ct, tag16, back, aad));
+            Assert.False(gcm.Decrypt(nonce, ct, bad, back, aad));
+        }
+        Run();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) Run();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Theory]
     [MemberData(nameof(Engines.Supported), MemberType = typeof(Engines))]
     public void RejectsMisuse(string engine)
