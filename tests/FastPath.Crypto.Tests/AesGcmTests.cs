@@ -12,7 +12,8 @@ public class AesGcmTests
 
     // McGrew & Viega, "The Galois/Counter Mode of Operation (GCM)", Appendix B, test cases with a
     // 96-bit IV (1-4 AES-128, 7-10 AES-192, 13-16 AES-256), and NIST CAVP gcmEncryptExtIV128.rsp /
-    // gcmEncryptExtIV256.rsp entries with AAD and truncated tags (Taglen 104, 112, 120).
+    // gcmEncryptExtIV256.rsp entries with AAD and truncated tags (Taglen 104, 112, 120), and the ESP
+    // packets of draft-mcgrew-gcm-test-01.
     private static readonly Vector[] Vectors =
     [
         new("GCM TC1", "00000000000000000000000000000000", "000000000000000000000000", "", "", "",
@@ -68,6 +69,19 @@ public class AesGcmTests
         new("CAVP 256 PT128 AAD160 Tag128", "83688deb4af8007f9b713b47cfa6c73e35ea7a3aa4ecdb414dded03bf7a0fd3a", "0b459724904e010a46901cf3",
             "794a14ccd178c8ebfd1379dc704c5e208f9d8424", "33d893a2114ce06fc15d55e454cf90c3", "cc66bee423e3fcd4c0865715e9586696",
             "0fb291bd3dba94a1dfd8b286cfb97ac5"),
+        // draft-mcgrew-gcm-test-01 (GCM in IPsec ESP, RFC 4106 packets): nonce = salt ‖ IV,
+        // AAD = SPI ‖ sequence number (8 bytes) or SPI ‖ 64-bit extended sequence number (12 bytes).
+        new("ESP AES-128 ESN AAD12", "4c80cdefbb5d10da906ac73c3613a634", "2e443b684956ed7e3b244cfe", "000043218765432100000000",
+            "45000048699a000080114db7c0a80102c0a801010a9bf15638d301000001000000000000045f736970045f756470037369700963796265726369747902646b000021000101020201",
+            "fecf537e729d5b07dc30df528dd22b768d1b98736696a6fd348509fa13ceac34cfa2436f14a3f3cf65925bf1f4a13c5d15b21e1884f5ff6247aeabb786b93bce61bc17d768fd9732",
+            "459018148f6cbe722fd04796562dfdb4"),
+        new("ESP AES-192 AAD8", "feffe9928665731c6d6a8f9467308308feffe9928665731c", "cafebabefacedbaddecaf888", "0000a5f80000000a",
+            "45000028a4ad4000400678800a01038f0a010612802306b8cb712602dd6bb03e501016d075680001",
+            "a5b1f8066029aea40e598b8122de02420938b3ab33f828e687b8858b5bfbdbd0315b27452144cc77", "95457b9652037f5318027b5b4cd7a636"),
+        new("ESP AES-256 AAD8", "abbccddef00112233445566778899aababbccddef00112233445566778899aab", "112233440102030405060708", "4a2cbfe300000002",
+            "4500003069a6400080062690c0a801029389155e0a9e008b2dc57ee0000000007002400020bf0000020405b40101040201020201",
+            "ff425c9b724599df7a3bcd510194e00d6a78107f1b0b1cbf06efae9d65a5d763748a637985771d347f0545659f14e99def842d8e",
+            "b335f4eecfdbf831824b4c4915956c96"),
     ];
 
     [Theory]
