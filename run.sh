@@ -11,10 +11,16 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 need_packages() {
-  # need_packages CMD:PKG ... : install the Debian packages whose command is missing.
-  local missing=()
+  # need_packages CMD:PKG ... : install the Debian packages whose command is missing. CMD may be
+  # py:MODULE for a Python module of Debian's /usr/bin/python3 (the python3 first on PATH may be
+  # another build without Debian's packages).
+  local missing=() probe
   for pair in "$@"; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    probe=${pair%:*}
+    case "$probe" in
+      py=*) /usr/bin/python3 -c "import ${probe#py=}" >/dev/null 2>&1 || missing+=("${pair##*:}") ;;
+      *) command -v "$probe" >/dev/null 2>&1 || missing+=("${pair##*:}") ;;
+    esac
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
@@ -79,6 +85,9 @@ case "$cmd" in
     dotnet run --project src/FastPath.Cli -c Release --no-build -- bench
     ;;
   test)
+    # The oracles the tests use: openssl (speed comparisons), scapy (ESP oracle), tshark (ESP
+    # decoder). Tests that need them fail rather than skip when they are missing under CI=true.
+    need_packages openssl:openssl py=scapy:python3-scapy tshark:tshark
     build
     TOTAL_PASSED=0 TOTAL_FAILED=0 TOTAL_SKIPPED=0
     run_tests "all tests" FastPath.sln
