@@ -72,6 +72,21 @@ internal sealed unsafe class AesCbcPortable : CbcCipher
         }
     }
 
+    /// <summary>Job by job (the T-table core has no parallel lanes), but every job length is validated
+    /// before any output is written, as in the intrinsics engine.</summary>
+    public override void EncryptMulti(ReadOnlySpan<CbcJob> jobs)
+    {
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            int length = jobs[i].Length;
+            if (length < 0 || (length & 15) != 0) ThrowHelper.Length("jobs", length, "a multiple of 16 in every job");
+        }
+        foreach (ref readonly CbcJob job in jobs)
+        {
+            Encrypt(new ReadOnlySpan<byte>(job.Iv, 16), new ReadOnlySpan<byte>(job.Input, job.Length), new Span<byte>(job.Output, job.Length));
+        }
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing) _keys.Dispose();
