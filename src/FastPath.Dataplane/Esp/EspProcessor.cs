@@ -152,6 +152,7 @@ public sealed unsafe class EspProcessor
         int espFront = EspHeader.Length + ivLength;
         int tunnelFront = (outer6 ? Ipv6Header.Length : Ipv4Header.MinLength) + udpLength + espFront;
         bool counterIv = sa.CbcIvs is null;
+        byte[]? ivOverride = sa.IvOverrideForTest;
         uint spiRaw = BinaryPrimitives.ReverseEndianness(sa.Spi);
         int count = 0;
         long bytes = 0;
@@ -278,7 +279,8 @@ public sealed unsafe class EspProcessor
             // ESP header and IV.
             *(uint*)esp = spiRaw;
             *(uint*)(esp + 4) = BinaryPrimitives.ReverseEndianness((uint)sequence);
-            if (counterIv) *(ulong*)(esp + 8) = BinaryPrimitives.ReverseEndianness(sequence);
+            if (ivOverride is not null) ivOverride.AsSpan(0, ivLength).CopyTo(new Span<byte>(esp + 8, ivLength));
+            else if (counterIv) *(ulong*)(esp + 8) = BinaryPrimitives.ReverseEndianness(sequence);
             else sa.CbcIvs!.Next(esp + 8, ivLength);
 
             _esp[count] = new EspPacket(esp, espLength, (uint)(sequence >> 32));

@@ -234,6 +234,10 @@ public sealed class OutboundSa : SecurityAssociation
         Events?.Raise(SaEventKind.SequenceExhausted, SaDirection.Outbound, Spi, (ulong)Counters.Packets, (ulong)Counters.Bytes);
     }
 
+    /// <summary>For known-answer tests only: the explicit IV of the next packets is this value instead
+    /// of the sequence number / CBC generator output (RFC vectors use arbitrary IVs). Null in service.</summary>
+    internal byte[]? IvOverrideForTest;
+
     /// <summary>For tests: continue from a given sequence number (e.g. just below 2^32).</summary>
     public void SetSequenceForTest(ulong last) => _sequence = last;
 
