@@ -36,14 +36,15 @@ internal sealed unsafe class CbcIvGenerator : IDisposable
     private int _next = IvsPerRefill;
     private bool _disposed;
 
-    public CbcIvGenerator(CryptoEngine engine)
+    public CbcIvGenerator()
     {
-        ArgumentNullException.ThrowIfNull(engine);
         Span<byte> key = stackalloc byte[16];
         RandomNumberGenerator.Fill(key);
         RandomNumberGenerator.Fill(_nonce);
-        CryptoEngine e = engine.IsSupported && engine.Kind != CryptoEngineKind.Portable ? engine : CryptoEngine.Default;
-        _ctr = e.CreateAesCtr(key);
+        // The IV keystream always comes from the default engine (AES-NI CTR where present): constant
+        // time, allocation-free, and independent of which engine the SA's own cipher runs on (the
+        // BCL's CTR allocates per call; the portable engine's table AES is not constant-time).
+        _ctr = CryptoEngine.Default.CreateAesCtr(key);
         CryptographicOperations.ZeroMemory(key);
         _buffer = (byte*)NativeMemory.AlignedAlloc(IvsPerRefill * BlockBytes, 64);
     }

@@ -194,7 +194,7 @@ public sealed class OutboundSa : SecurityAssociation
         if (p.Mode == IpsecMode.Tunnel && p.LocalAddress.IsIpv4 != p.RemoteAddress.IsIpv4)
             throw new ArgumentException("tunnel endpoints must be of one address family", nameof(p));
         _lastSequence = p.Esn ? ulong.MaxValue : uint.MaxValue;
-        if (p.Suite.Encryption is EncryptionAlgorithm.AesCbc or EncryptionAlgorithm.TripleDesCbc) CbcIvs = new CbcIvGenerator(p.Engine);
+        if (p.Suite.Encryption is EncryptionAlgorithm.AesCbc or EncryptionAlgorithm.TripleDesCbc) CbcIvs = new CbcIvGenerator();
         IpIdentification = (ushort)System.Security.Cryptography.RandomNumberGenerator.GetInt32(65536);
     }
 
