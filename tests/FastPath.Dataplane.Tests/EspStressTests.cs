@@ -172,7 +172,7 @@ public class EspStressTests
                     i.Transform.OpenBatch(esp, results);
                 }
                 long transformOnly = GC.GetAllocatedBytesForCurrentThread() - t0;
-                Assert.True(allocated <= transformOnly + transformOnly / 100 + 4096, $"engine allocated {allocated} B, the BCL transform alone {transformOnly} B");
+                Assert.True(allocated <= transformOnly + transformOnly / 20 + 4096, $"engine allocated {allocated} B, the BCL transform alone {transformOnly} B");
             }
         }
         o.Dispose();
