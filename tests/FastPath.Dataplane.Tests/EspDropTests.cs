@@ -279,7 +279,7 @@ public class EspDropTests
         using var tight = new Frames(4, 256, 16);
         tight.Add(TestPackets.Ipv4Udp(10));                      // 16 bytes headroom: no room for outer + ESP
         tight.Add(TestPackets.Ipv4Udp(10), headroom: 128);
-        tight.Batch[1].Length = 20;                              // total length ≠ data length
+        tight.Batch[1].Length = 20;                              // total length > data length
         tight.Add(new byte[10], headroom: 128);                  // runt
         rig.Engine.Encapsulate(tight.Batch, rig.Out);
         Assert.Equal(DropReason.NoTailSpace, tight.Batch[0].Drop);
@@ -290,6 +290,17 @@ public class EspDropTests
         rig.Engine.Encapsulate(noTail.Batch, rig.Out);
         Assert.Equal(DropReason.NoTailSpace, noTail.Batch[0].Drop);
         Assert.Equal(0UL, rig.Out.Sequence); // no sequence number consumed by a dropped packet
+    }
+
+    [Fact]
+    public void EthernetPaddingBehindAShortInnerPacketIsNotEncrypted()
+    {
+        using var rig = new Rig();
+        byte[] inner = TestPackets.Ipv4Udp(0);               // 28 bytes, padded to 46 on Ethernet
+        byte[] padded = [.. inner, .. new byte[18]];
+        byte[] wire = rig.Encap(padded);
+        Assert.Equal(PacketVerdict.Forward, rig.Decap(wire, out _));
+        Assert.Equal(inner, rig.Frames.Data(0));
     }
 
     [Fact]

@@ -183,11 +183,13 @@ public sealed unsafe class EspProcessor
             {
                 ref Ipv4Header h = ref Ipv4Header.At(inner);
                 ipHeaderLength = h.HeaderLength;
-                if (ipHeaderLength < Ipv4Header.MinLength || ipHeaderLength > length || h.TotalLength != length)
+                int total = h.TotalLength;
+                if (ipHeaderLength < Ipv4Header.MinLength || total < ipHeaderLength || total > length)
                 {
                     Drop(ref p, DropReason.BadHeader, sa);
                     continue;
                 }
+                length = total; // drop Ethernet padding behind short packets (minimum frame size)
                 innerTos = h.Tos;
                 innerDf = (h.FlagsFragment & Ipv4Header.DontFragment) != 0;
                 nextHeader = tunnel ? IpProtocol.IpInIp : h.Protocol;
@@ -200,11 +202,13 @@ public sealed unsafe class EspProcessor
             else if (version == 6 && length >= Ipv6Header.Length)
             {
                 ref Ipv6Header h = ref Ipv6Header.At(inner);
-                if (Ipv6Header.Length + h.PayloadLength != length)
+                int total = Ipv6Header.Length + h.PayloadLength;
+                if (total > length)
                 {
                     Drop(ref p, DropReason.BadHeader, sa);
                     continue;
                 }
+                length = total;
                 ipHeaderLength = Ipv6Header.Length;
                 innerTos = h.TrafficClass;
                 innerDf = true;
