@@ -48,6 +48,11 @@ namespace FastPath.Dataplane.Esp;
 // Every failure is a verdict plus one counter in the worker (and in the SA when known); nothing
 // throws, logs or allocates per packet. Per-SA packet/byte counters and lifetimes are updated once
 // per run of packets of one SA.
+//
+// Measured (Zen 4, AES-128-GCM, tunnel IPv4-in-IPv4, batch of 64, one core, best of 60 rounds; see
+// docs/esp.md and perf-scripts/esp.sh): 63 ns encapsulation at 64 B (of which 46 ns is the AEAD
+// seal, so ~17 ns of engine work per packet: 15.9 Mpps), 61 ns decapsulation; at 1420 B 212 ns
+// encap (53.6 Gbit/s of inner packets) and 215 ns decap. 0 bytes allocated per packet.
 
 /// <summary>Per-worker counters of the ESP engine.</summary>
 public sealed class EspWorkerCounters
