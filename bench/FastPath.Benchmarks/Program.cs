@@ -7,7 +7,8 @@ namespace FastPath.Benchmarks;
 /// <summary>
 /// `dotnet run -c Release --project bench/FastPath.Benchmarks -- bars [--quick] [--out FILE]` runs the
 /// crypto suites that the bars need plus `openssl speed` in the same run and prints ratio tables and
-/// `BAR name ratio floor PASS|FAIL` lines (perf-scripts/crypto.sh wraps this). Anything else is passed
+/// `BAR name ratio floor PASS|FAIL` lines (perf-scripts/crypto.sh wraps this). `-- esp [--quick] [--all]
+/// [--out FILE]` runs the ESP engine bars the same way (perf-scripts/esp.sh). Anything else is passed
 /// to BenchmarkDotNet's switcher, e.g. `-- --filter '*Aead*'`.
 /// </summary>
 internal static class Program
@@ -16,6 +17,8 @@ internal static class Program
     {
         if (args.Length > 0 && args[0] == "bars")
             return CryptoBars.Run(args.Skip(1).ToArray());
+        if (args.Length > 0 && args[0] == "esp")
+            return EspBars.Run(args.Skip(1).ToArray());
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -52,6 +52,10 @@ public enum DropReason : byte
     BadNextHeader,
     /// <summary>The TX ring or queue was full.</summary>
     TxFull,
+    /// <summary>Outer header marked CE (congestion) but the inner packet is Not-ECT: RFC 6040 §4.2 says drop.</summary>
+    EcnMismatch,
+    /// <summary>An IP fragment where a whole datagram is required (ESP on a fragment: no reassembly here).</summary>
+    Fragment,
     /// <summary>Number of reasons (array size), not a reason.</summary>
     Count,
 }
