@@ -56,9 +56,7 @@ public class TsharkOracleTests
     {
         if (!File.Exists(Tshark))
         {
-            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "tshark is not installed — required under CI=true");
-            _output.WriteLine("NOT RUN: tshark is not installed");
-            return;
+            Assert.Fail("tshark is not installed (apt-get install -y --no-install-recommends tshark) — the oracle test needs it; ./run.sh test installs it");
         }
         var engine = new EspProcessor();
         using var frames = new Frames();
