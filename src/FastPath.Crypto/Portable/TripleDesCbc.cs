@@ -28,9 +28,12 @@ internal sealed unsafe class TripleDesCbc : CbcCipher
     public TripleDesCbc(ReadOnlySpan<byte> key)
     {
         TripleDesKeyCheck.ThrowIfWeak(key);
-        _schedules = new NativeKeyBuffer(2 * DesCore.Ede3ScheduleBytes);
-        Span<uint> words = new(_schedules.Pointer, 2 * DesCore.Ede3ScheduleWords);
-        DesCore.ExpandEde3(key, words[..DesCore.Ede3ScheduleWords], words[DesCore.Ede3ScheduleWords..]);
+        const int words = 2 * DesCore.Ede3ScheduleWords + DesCore.Ede3FoldedScheduleWords;
+        _schedules = new NativeKeyBuffer(words * sizeof(uint));
+        Span<uint> all = new(_schedules.Pointer, words);
+        Span<uint> encrypt = all[..DesCore.Ede3ScheduleWords];
+        DesCore.ExpandEde3(key, encrypt, all.Slice(DesCore.Ede3ScheduleWords, DesCore.Ede3ScheduleWords));
+        DesCore.FoldEde3(encrypt, all[(2 * DesCore.Ede3ScheduleWords)..]);
     }
 
     public override int BlockSize => Block;
@@ -38,14 +41,15 @@ internal sealed unsafe class TripleDesCbc : CbcCipher
 
     private uint* EncryptSchedule => (uint*)_schedules.Pointer;
     private uint* DecryptSchedule => (uint*)_schedules.Pointer + DesCore.Ede3ScheduleWords;
+    private uint* FoldedEncryptSchedule => (uint*)_schedules.Pointer + 2 * DesCore.Ede3ScheduleWords;
 
     public override void Encrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> input, Span<byte> output)
     {
         CheckArguments(iv, input.Length, output.Length);
-        uint* ks = EncryptSchedule;
+        uint* xs = FoldedEncryptSchedule;
         fixed (byte* v = iv, src = input, dst = output)
         {
-            EncryptChain(ks, v, src, dst, input.Length / Block);
+            EncryptChain(xs, v, src, dst, input.Length / Block);
         }
     }
 
@@ -61,7 +65,7 @@ internal sealed unsafe class TripleDesCbc : CbcCipher
 
     /// <summary>Serial CBC encryption of one message: C_i = E(P_i ^ C_{i-1}), C_0 = IV, chained in the IP
     /// domain: IP(P_i ^ C_{i-1}) = IP(P_i) ^ (R48, L48) of the previous block.</summary>
-    private static void EncryptChain(uint* ks, byte* iv, byte* src, byte* dst, int blocks)
+    private static void EncryptChain(uint* xs, byte* iv, byte* src, byte* dst, int blocks)
     {
         if (blocks == 0) return;
         uint* sp = DesCore.SPTable;
@@ -71,7 +75,7 @@ internal sealed unsafe class TripleDesCbc : CbcCipher
             DesCore.InitialPermutation(src, out uint l, out uint r);
             l ^= chainL;
             r ^= chainR;
-            DesCore.Ede3Rounds(ref l, ref r, ks, sp);
+            DesCore.Ede3RoundsSerial(ref l, ref r, xs, sp);
             chainL = r;
             chainR = l;
             Unsafe.WriteUnaligned(dst, DesCore.FinalPermutation(r, l));
@@ -166,11 +170,11 @@ internal sealed unsafe class TripleDesCbc : CbcCipher
                 hasY = false;
             }
         }
-        if (hasX) EncryptLaneRest(ks, sp, ref x);
+        if (hasX) EncryptLaneRest(FoldedEncryptSchedule, sp, ref x);
     }
 
     /// <summary>Finishes one lane serially (no other message is left to interleave with).</summary>
-    private static void EncryptLaneRest(uint* ks, uint* sp, ref Lane lane)
+    private static void EncryptLaneRest(uint* xs, uint* sp, ref Lane lane)
     {
         uint chainL = lane.ChainL, chainR = lane.ChainR;
         byte* src = lane.Input, dst = lane.Output;
@@ -179,7 +183,7 @@ internal sealed unsafe class TripleDesCbc : CbcCipher
             DesCore.InitialPermutation(src, out uint l, out uint r);
             l ^= chainL;
             r ^= chainR;
-            DesCore.Ede3Rounds(ref l, ref r, ks, sp);
+            DesCore.Ede3RoundsSerial(ref l, ref r, xs, sp);
             chainL = r;
             chainR = l;
             Unsafe.WriteUnaligned(dst, DesCore.FinalPermutation(r, l));
