@@ -368,9 +368,10 @@ public unsafe class TripleDesTests
         }
     }
 
-    /// <summary>RFC 2451 §2.3 / FreeS/WAN: keys whose thirds repeat (K1 = K2 or K2 = K3) make EDE3 single DES
-    /// and are refused (TripleDesKeyCheck, parity bits ignored). K1 = K3 is two-key TDEA (SP 800-67 keying
-    /// option 2, 112-bit key), which TripleDesKeyCheck allows, so it is accepted and must match the BCL.</summary>
+    /// <summary>Keys whose thirds repeat (K1 = K2 or K2 = K3) make EDE3 single DES and are refused
+    /// (TripleDesKeyCheck: RFC 2451 §2.3 weak keys, as FreeS/WAN did; parity bits ignored). K1 = K3 with K2
+    /// different is two-key TDEA (SP 800-67 keying option 2), not single DES: TripleDesKeyCheck allows it (as
+    /// OpenSSL does), so it is accepted and must match the BCL.</summary>
     [Theory]
     [MemberData(nameof(Engines.Supported), MemberType = typeof(Engines))]
     public void RefusesKeysThatAreSingleDes(string engine)
