@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Security.Cryptography;
 using FastPath.Crypto;
@@ -284,7 +283,7 @@ public unsafe class TripleDesTests
     {
         CryptoEngine e = Engines.ByName(engine);
         Random rng = TestRandom.Create(2451);
-        for (int length = 0; length <= 2048; length += 8)
+        foreach (int length in Enumerable.Range(0, 257).Select(b => 8 * b).Append(65536 + 8))
         {
             byte[] key = TestRandom.Bytes(rng, 24), iv = TestRandom.Bytes(rng, 8);
             int off = rng.Next(1, 16);
@@ -449,6 +448,16 @@ public unsafe class TripleDesTests
             jobs = [new CbcJob(p, p + 8, p + 8, -8)];
             Assert.ThrowsAny<ArgumentException>(() => cbc.EncryptMulti(jobs)); // the BCL's span constructor: ArgumentOutOfRangeException
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines.SupportedOwn), MemberType = typeof(Engines))]
+    public void RefusesUseAfterDispose(string engine)
+    {
+        CbcCipher cbc = Engines.ByName(engine).CreateTripleDesCbc(TestRandom.Bytes(TestRandom.Create(7), 24));
+        cbc.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => cbc.Encrypt(new byte[8], new byte[8], new byte[8]));
+        Assert.Throws<ObjectDisposedException>(() => cbc.Decrypt(new byte[8], new byte[8], new byte[8]));
     }
 
     [Theory]
