@@ -27,14 +27,15 @@ namespace FastPath.Crypto.Portable;
 // Not constant-time: the SP lookups are indexed by key- and data-dependent bits (cache-timing), exactly
 // as in OpenSSL's des_enc.c, which is what the BCL engine runs.
 //
-// Measured (Zen 4 EPYC, shared 2 cores, per-thread CPU time, best of 7; ns per message; same run):
+// Measured (Zen 4 EPYC, 2 shared cores, tiered JIT, per-thread CPU time, best of 7, ns per message,
+// one run; /tmp console, since BenchmarkDotNet's wall clock was swamped by the other helpers' load):
 //   size   Encrypt  Decrypt  EncryptMulti16/msg | BCL Encrypt  BCL Decrypt | openssl speed
-//     64     1257      801        784           |     3228         3395     |
-//    576    10795     7634       7062           |    18085        17716     |
-//   1416    27482    21347      17685           |    42327        41534     |
-//   8192   153953    97009      97449           |   226662       219107     | 232124 (35.3 MB/s)
-// i.e. encrypt 53 MB/s = 1.5x `openssl speed -evp des-ede3-cbc` (which also counts CPU time),
-// decrypt and multi-message encrypt 84 MB/s.
+//     64     1259      758        741           |     3132         3091     |
+//    576    11314     6805       6914           |    18404        17814     |
+//   1416    27818    16930      17064           |    42638        40840     |
+//   8192   159021    94089      94380           |   229238       222594     | 231000 (35.0-35.9 MB/s)
+// i.e. encrypt 51 MB/s = 1.45x `openssl speed -evp des-ede3-cbc` (which also counts CPU time),
+// decrypt and multi-message encrypt 84-87 MB/s (2.4x the BCL).
 internal sealed unsafe class TripleDesCbc : CbcCipher
 {
     private const int Block = 8;
