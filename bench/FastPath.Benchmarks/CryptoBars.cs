@@ -189,10 +189,11 @@ internal static class CryptoBars
     private static string? P(BenchmarkCase c, string name) =>
         c.Parameters.Items.FirstOrDefault(p => p.Name == name)?.Value?.ToString();
 
-    /// <summary>`openssl speed -seconds S -bytes N -evp ALG`, in bytes per second (its last line is in 1000s of bytes/s).</summary>
+    /// <summary>`openssl speed -elapsed -seconds S -bytes N -evp ALG`, in bytes per second (its last line is in 1000s of
+    /// bytes/s). -elapsed: wall-clock time like BenchmarkDotNet, not CPU time, so a loaded machine biases neither side.</summary>
     private static double OpenSslSpeed(string algorithm, int bytes, int seconds)
     {
-        var psi = new ProcessStartInfo("openssl", $"speed -seconds {seconds} -bytes {bytes} -evp {algorithm}")
+        var psi = new ProcessStartInfo("openssl", $"speed -elapsed -seconds {seconds} -bytes {bytes} -evp {algorithm}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
