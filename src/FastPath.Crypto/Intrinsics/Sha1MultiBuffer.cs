@@ -24,8 +24,34 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
 {
     public static int StateWords => 5;
 
-    [SkipLocalsInit]
     public static void Compress<TOps, TVec>(TVec* state, TVec* block, TVec active)
+        where TOps : ILaneOps<TVec> where TVec : unmanaged
+    {
+        if (typeof(TVec) == typeof(System.Runtime.Intrinsics.Vector512<uint>))
+        {
+            CompressInRegisters<TOps, TVec>(state, block, active);
+        }
+        else
+        {
+            // 16 vector registers (AVX2): schedule words in memory, state through the 10-round methods.
+            TVec* work = stackalloc TVec[5];
+            for (int i = 0; i < 5; i++) work[i] = state[i];
+            SpilledRounds0To9<TOps, TVec>(work, block);
+            SpilledRounds10To19<TOps, TVec>(work, block);
+            SpilledRounds20To29<TOps, TVec>(work, block);
+            SpilledRounds30To39<TOps, TVec>(work, block);
+            SpilledRounds40To49<TOps, TVec>(work, block);
+            SpilledRounds50To59<TOps, TVec>(work, block);
+            SpilledRounds60To69<TOps, TVec>(work, block);
+            SpilledRounds70To79<TOps, TVec>(work, block);
+            for (int i = 0; i < 5; i++) state[i] = TOps.Select(active, TOps.Add(work[i], state[i]), state[i]);
+        }
+    }
+
+    /// <summary>All 80 rounds with the schedule in 16 locals: for 32 vector registers (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void CompressInRegisters<TOps, TVec>(TVec* state, TVec* block, TVec active)
         where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
         TVec a = state[0], b = state[1], c = state[2], d = state[3], e = state[4];
@@ -275,4 +301,293 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
         state[3] = TOps.Select(active, TOps.Add(d, state[3]), state[3]);
         state[4] = TOps.Select(active, TOps.Add(e, state[4]), state[4]);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void SpilledRounds0To9<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
+    {
+        TVec a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Choose(b, c, d), TOps.Add(w[0], TOps.Broadcast(0x5A827999u))));
+        b = TOps.RotateLeft(b, 30);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Choose(a, b, c), TOps.Add(w[1], TOps.Broadcast(0x5A827999u))));
+        a = TOps.RotateLeft(a, 30);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Choose(e, a, b), TOps.Add(w[2], TOps.Broadcast(0x5A827999u))));
+        e = TOps.RotateLeft(e, 30);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Choose(d, e, a), TOps.Add(w[3], TOps.Broadcast(0x5A827999u))));
+        d = TOps.RotateLeft(d, 30);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Choose(c, d, e), TOps.Add(w[4], TOps.Broadcast(0x5A827999u))));
+        c = TOps.RotateLeft(c, 30);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Choose(b, c, d), TOps.Add(w[5], TOps.Broadcast(0x5A827999u))));
+        b = TOps.RotateLeft(b, 30);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Choose(a, b, c), TOps.Add(w[6], TOps.Broadcast(0x5A827999u))));
+        a = TOps.RotateLeft(a, 30);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Choose(e, a, b), TOps.Add(w[7], TOps.Broadcast(0x5A827999u))));
+        e = TOps.RotateLeft(e, 30);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Choose(d, e, a), TOps.Add(w[8], TOps.Broadcast(0x5A827999u))));
+        d = TOps.RotateLeft(d, 30);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Choose(c, d, e), TOps.Add(w[9], TOps.Broadcast(0x5A827999u))));
+        c = TOps.RotateLeft(c, 30);
+        s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void SpilledRounds10To19<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
+    {
+        TVec a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Choose(b, c, d), TOps.Add(w[10], TOps.Broadcast(0x5A827999u))));
+        b = TOps.RotateLeft(b, 30);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Choose(a, b, c), TOps.Add(w[11], TOps.Broadcast(0x5A827999u))));
+        a = TOps.RotateLeft(a, 30);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Choose(e, a, b), TOps.Add(w[12], TOps.Broadcast(0x5A827999u))));
+        e = TOps.RotateLeft(e, 30);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Choose(d, e, a), TOps.Add(w[13], TOps.Broadcast(0x5A827999u))));
+        d = TOps.RotateLeft(d, 30);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Choose(c, d, e), TOps.Add(w[14], TOps.Broadcast(0x5A827999u))));
+        c = TOps.RotateLeft(c, 30);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Choose(b, c, d), TOps.Add(w[15], TOps.Broadcast(0x5A827999u))));
+        b = TOps.RotateLeft(b, 30);
+        w[0] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[13], w[8], w[2]), w[0]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Choose(a, b, c), TOps.Add(w[0], TOps.Broadcast(0x5A827999u))));
+        a = TOps.RotateLeft(a, 30);
+        w[1] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[14], w[9], w[3]), w[1]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Choose(e, a, b), TOps.Add(w[1], TOps.Broadcast(0x5A827999u))));
+        e = TOps.RotateLeft(e, 30);
+        w[2] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[15], w[10], w[4]), w[2]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Choose(d, e, a), TOps.Add(w[2], TOps.Broadcast(0x5A827999u))));
+        d = TOps.RotateLeft(d, 30);
+        w[3] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[0], w[11], w[5]), w[3]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Choose(c, d, e), TOps.Add(w[3], TOps.Broadcast(0x5A827999u))));
+        c = TOps.RotateLeft(c, 30);
+        s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void SpilledRounds20To29<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
+    {
+        TVec a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+        w[4] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[1], w[12], w[6]), w[4]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Xor3(b, c, d), TOps.Add(w[4], TOps.Broadcast(0x6ED9EBA1u))));
+        b = TOps.RotateLeft(b, 30);
+        w[5] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[2], w[13], w[7]), w[5]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Xor3(a, b, c), TOps.Add(w[5], TOps.Broadcast(0x6ED9EBA1u))));
+        a = TOps.RotateLeft(a, 30);
+        w[6] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[3], w[14], w[8]), w[6]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Xor3(e, a, b), TOps.Add(w[6], TOps.Broadcast(0x6ED9EBA1u))));
+        e = TOps.RotateLeft(e, 30);
+        w[7] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[4], w[15], w[9]), w[7]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Xor3(d, e, a), TOps.Add(w[7], TOps.Broadcast(0x6ED9EBA1u))));
+        d = TOps.RotateLeft(d, 30);
+        w[8] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[5], w[0], w[10]), w[8]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Xor3(c, d, e), TOps.Add(w[8], TOps.Broadcast(0x6ED9EBA1u))));
+        c = TOps.RotateLeft(c, 30);
+        w[9] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[6], w[1], w[11]), w[9]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Xor3(b, c, d), TOps.Add(w[9], TOps.Broadcast(0x6ED9EBA1u))));
+        b = TOps.RotateLeft(b, 30);
+        w[10] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[7], w[2], w[12]), w[10]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Xor3(a, b, c), TOps.Add(w[10], TOps.Broadcast(0x6ED9EBA1u))));
+        a = TOps.RotateLeft(a, 30);
+        w[11] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[8], w[3], w[13]), w[11]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Xor3(e, a, b), TOps.Add(w[11], TOps.Broadcast(0x6ED9EBA1u))));
+        e = TOps.RotateLeft(e, 30);
+        w[12] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[9], w[4], w[14]), w[12]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Xor3(d, e, a), TOps.Add(w[12], TOps.Broadcast(0x6ED9EBA1u))));
+        d = TOps.RotateLeft(d, 30);
+        w[13] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[10], w[5], w[15]), w[13]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Xor3(c, d, e), TOps.Add(w[13], TOps.Broadcast(0x6ED9EBA1u))));
+        c = TOps.RotateLeft(c, 30);
+        s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void SpilledRounds30To39<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
+    {
+        TVec a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+        w[14] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[11], w[6], w[0]), w[14]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Xor3(b, c, d), TOps.Add(w[14], TOps.Broadcast(0x6ED9EBA1u))));
+        b = TOps.RotateLeft(b, 30);
+        w[15] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[12], w[7], w[1]), w[15]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Xor3(a, b, c), TOps.Add(w[15], TOps.Broadcast(0x6ED9EBA1u))));
+        a = TOps.RotateLeft(a, 30);
+        w[0] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[13], w[8], w[2]), w[0]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Xor3(e, a, b), TOps.Add(w[0], TOps.Broadcast(0x6ED9EBA1u))));
+        e = TOps.RotateLeft(e, 30);
+        w[1] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[14], w[9], w[3]), w[1]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Xor3(d, e, a), TOps.Add(w[1], TOps.Broadcast(0x6ED9EBA1u))));
+        d = TOps.RotateLeft(d, 30);
+        w[2] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[15], w[10], w[4]), w[2]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Xor3(c, d, e), TOps.Add(w[2], TOps.Broadcast(0x6ED9EBA1u))));
+        c = TOps.RotateLeft(c, 30);
+        w[3] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[0], w[11], w[5]), w[3]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Xor3(b, c, d), TOps.Add(w[3], TOps.Broadcast(0x6ED9EBA1u))));
+        b = TOps.RotateLeft(b, 30);
+        w[4] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[1], w[12], w[6]), w[4]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Xor3(a, b, c), TOps.Add(w[4], TOps.Broadcast(0x6ED9EBA1u))));
+        a = TOps.RotateLeft(a, 30);
+        w[5] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[2], w[13], w[7]), w[5]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Xor3(e, a, b), TOps.Add(w[5], TOps.Broadcast(0x6ED9EBA1u))));
+        e = TOps.RotateLeft(e, 30);
+        w[6] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[3], w[14], w[8]), w[6]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Xor3(d, e, a), TOps.Add(w[6], TOps.Broadcast(0x6ED9EBA1u))));
+        d = TOps.RotateLeft(d, 30);
+        w[7] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[4], w[15], w[9]), w[7]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Xor3(c, d, e), TOps.Add(w[7], TOps.Broadcast(0x6ED9EBA1u))));
+        c = TOps.RotateLeft(c, 30);
+        s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void SpilledRounds40To49<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
+    {
+        TVec a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+        w[8] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[5], w[0], w[10]), w[8]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Majority(b, c, d), TOps.Add(w[8], TOps.Broadcast(0x8F1BBCDCu))));
+        b = TOps.RotateLeft(b, 30);
+        w[9] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[6], w[1], w[11]), w[9]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Majority(a, b, c), TOps.Add(w[9], TOps.Broadcast(0x8F1BBCDCu))));
+        a = TOps.RotateLeft(a, 30);
+        w[10] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[7], w[2], w[12]), w[10]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Majority(e, a, b), TOps.Add(w[10], TOps.Broadcast(0x8F1BBCDCu))));
+        e = TOps.RotateLeft(e, 30);
+        w[11] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[8], w[3], w[13]), w[11]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Majority(d, e, a), TOps.Add(w[11], TOps.Broadcast(0x8F1BBCDCu))));
+        d = TOps.RotateLeft(d, 30);
+        w[12] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[9], w[4], w[14]), w[12]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Majority(c, d, e), TOps.Add(w[12], TOps.Broadcast(0x8F1BBCDCu))));
+        c = TOps.RotateLeft(c, 30);
+        w[13] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[10], w[5], w[15]), w[13]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Majority(b, c, d), TOps.Add(w[13], TOps.Broadcast(0x8F1BBCDCu))));
+        b = TOps.RotateLeft(b, 30);
+        w[14] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[11], w[6], w[0]), w[14]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Majority(a, b, c), TOps.Add(w[14], TOps.Broadcast(0x8F1BBCDCu))));
+        a = TOps.RotateLeft(a, 30);
+        w[15] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[12], w[7], w[1]), w[15]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Majority(e, a, b), TOps.Add(w[15], TOps.Broadcast(0x8F1BBCDCu))));
+        e = TOps.RotateLeft(e, 30);
+        w[0] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[13], w[8], w[2]), w[0]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Majority(d, e, a), TOps.Add(w[0], TOps.Broadcast(0x8F1BBCDCu))));
+        d = TOps.RotateLeft(d, 30);
+        w[1] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[14], w[9], w[3]), w[1]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Majority(c, d, e), TOps.Add(w[1], TOps.Broadcast(0x8F1BBCDCu))));
+        c = TOps.RotateLeft(c, 30);
+        s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void SpilledRounds50To59<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
+    {
+        TVec a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+        w[2] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[15], w[10], w[4]), w[2]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Majority(b, c, d), TOps.Add(w[2], TOps.Broadcast(0x8F1BBCDCu))));
+        b = TOps.RotateLeft(b, 30);
+        w[3] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[0], w[11], w[5]), w[3]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Majority(a, b, c), TOps.Add(w[3], TOps.Broadcast(0x8F1BBCDCu))));
+        a = TOps.RotateLeft(a, 30);
+        w[4] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[1], w[12], w[6]), w[4]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Majority(e, a, b), TOps.Add(w[4], TOps.Broadcast(0x8F1BBCDCu))));
+        e = TOps.RotateLeft(e, 30);
+        w[5] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[2], w[13], w[7]), w[5]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Majority(d, e, a), TOps.Add(w[5], TOps.Broadcast(0x8F1BBCDCu))));
+        d = TOps.RotateLeft(d, 30);
+        w[6] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[3], w[14], w[8]), w[6]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Majority(c, d, e), TOps.Add(w[6], TOps.Broadcast(0x8F1BBCDCu))));
+        c = TOps.RotateLeft(c, 30);
+        w[7] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[4], w[15], w[9]), w[7]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Majority(b, c, d), TOps.Add(w[7], TOps.Broadcast(0x8F1BBCDCu))));
+        b = TOps.RotateLeft(b, 30);
+        w[8] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[5], w[0], w[10]), w[8]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Majority(a, b, c), TOps.Add(w[8], TOps.Broadcast(0x8F1BBCDCu))));
+        a = TOps.RotateLeft(a, 30);
+        w[9] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[6], w[1], w[11]), w[9]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Majority(e, a, b), TOps.Add(w[9], TOps.Broadcast(0x8F1BBCDCu))));
+        e = TOps.RotateLeft(e, 30);
+        w[10] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[7], w[2], w[12]), w[10]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Majority(d, e, a), TOps.Add(w[10], TOps.Broadcast(0x8F1BBCDCu))));
+        d = TOps.RotateLeft(d, 30);
+        w[11] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[8], w[3], w[13]), w[11]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Majority(c, d, e), TOps.Add(w[11], TOps.Broadcast(0x8F1BBCDCu))));
+        c = TOps.RotateLeft(c, 30);
+        s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void SpilledRounds60To69<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
+    {
+        TVec a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+        w[12] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[9], w[4], w[14]), w[12]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Xor3(b, c, d), TOps.Add(w[12], TOps.Broadcast(0xCA62C1D6u))));
+        b = TOps.RotateLeft(b, 30);
+        w[13] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[10], w[5], w[15]), w[13]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Xor3(a, b, c), TOps.Add(w[13], TOps.Broadcast(0xCA62C1D6u))));
+        a = TOps.RotateLeft(a, 30);
+        w[14] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[11], w[6], w[0]), w[14]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Xor3(e, a, b), TOps.Add(w[14], TOps.Broadcast(0xCA62C1D6u))));
+        e = TOps.RotateLeft(e, 30);
+        w[15] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[12], w[7], w[1]), w[15]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Xor3(d, e, a), TOps.Add(w[15], TOps.Broadcast(0xCA62C1D6u))));
+        d = TOps.RotateLeft(d, 30);
+        w[0] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[13], w[8], w[2]), w[0]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Xor3(c, d, e), TOps.Add(w[0], TOps.Broadcast(0xCA62C1D6u))));
+        c = TOps.RotateLeft(c, 30);
+        w[1] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[14], w[9], w[3]), w[1]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Xor3(b, c, d), TOps.Add(w[1], TOps.Broadcast(0xCA62C1D6u))));
+        b = TOps.RotateLeft(b, 30);
+        w[2] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[15], w[10], w[4]), w[2]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Xor3(a, b, c), TOps.Add(w[2], TOps.Broadcast(0xCA62C1D6u))));
+        a = TOps.RotateLeft(a, 30);
+        w[3] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[0], w[11], w[5]), w[3]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Xor3(e, a, b), TOps.Add(w[3], TOps.Broadcast(0xCA62C1D6u))));
+        e = TOps.RotateLeft(e, 30);
+        w[4] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[1], w[12], w[6]), w[4]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Xor3(d, e, a), TOps.Add(w[4], TOps.Broadcast(0xCA62C1D6u))));
+        d = TOps.RotateLeft(d, 30);
+        w[5] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[2], w[13], w[7]), w[5]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Xor3(c, d, e), TOps.Add(w[5], TOps.Broadcast(0xCA62C1D6u))));
+        c = TOps.RotateLeft(c, 30);
+        s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void SpilledRounds70To79<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
+    {
+        TVec a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+        w[6] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[3], w[14], w[8]), w[6]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Xor3(b, c, d), TOps.Add(w[6], TOps.Broadcast(0xCA62C1D6u))));
+        b = TOps.RotateLeft(b, 30);
+        w[7] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[4], w[15], w[9]), w[7]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Xor3(a, b, c), TOps.Add(w[7], TOps.Broadcast(0xCA62C1D6u))));
+        a = TOps.RotateLeft(a, 30);
+        w[8] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[5], w[0], w[10]), w[8]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Xor3(e, a, b), TOps.Add(w[8], TOps.Broadcast(0xCA62C1D6u))));
+        e = TOps.RotateLeft(e, 30);
+        w[9] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[6], w[1], w[11]), w[9]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Xor3(d, e, a), TOps.Add(w[9], TOps.Broadcast(0xCA62C1D6u))));
+        d = TOps.RotateLeft(d, 30);
+        w[10] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[7], w[2], w[12]), w[10]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Xor3(c, d, e), TOps.Add(w[10], TOps.Broadcast(0xCA62C1D6u))));
+        c = TOps.RotateLeft(c, 30);
+        w[11] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[8], w[3], w[13]), w[11]), 1);
+        e = TOps.Add(TOps.Add(e, TOps.RotateLeft(a, 5)), TOps.Add(TOps.Xor3(b, c, d), TOps.Add(w[11], TOps.Broadcast(0xCA62C1D6u))));
+        b = TOps.RotateLeft(b, 30);
+        w[12] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[9], w[4], w[14]), w[12]), 1);
+        d = TOps.Add(TOps.Add(d, TOps.RotateLeft(e, 5)), TOps.Add(TOps.Xor3(a, b, c), TOps.Add(w[12], TOps.Broadcast(0xCA62C1D6u))));
+        a = TOps.RotateLeft(a, 30);
+        w[13] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[10], w[5], w[15]), w[13]), 1);
+        c = TOps.Add(TOps.Add(c, TOps.RotateLeft(d, 5)), TOps.Add(TOps.Xor3(e, a, b), TOps.Add(w[13], TOps.Broadcast(0xCA62C1D6u))));
+        e = TOps.RotateLeft(e, 30);
+        w[14] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[11], w[6], w[0]), w[14]), 1);
+        b = TOps.Add(TOps.Add(b, TOps.RotateLeft(c, 5)), TOps.Add(TOps.Xor3(d, e, a), TOps.Add(w[14], TOps.Broadcast(0xCA62C1D6u))));
+        d = TOps.RotateLeft(d, 30);
+        w[15] = TOps.RotateLeft(TOps.Xor(TOps.Xor3(w[12], w[7], w[1]), w[15]), 1);
+        a = TOps.Add(TOps.Add(a, TOps.RotateLeft(b, 5)), TOps.Add(TOps.Xor3(c, d, e), TOps.Add(w[15], TOps.Broadcast(0xCA62C1D6u))));
+        c = TOps.RotateLeft(c, 30);
+        s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
+    }
+
 }
