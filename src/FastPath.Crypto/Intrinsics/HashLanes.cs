@@ -25,6 +25,10 @@ namespace FastPath.Crypto.Intrinsics;
 internal unsafe interface ILaneOps<TVec> where TVec : unmanaged
 {
     static abstract int Lanes { get; }
+
+    /// <summary>32 vector registers (AVX-512 encodings): the schedule can live in registers.</summary>
+    static abstract bool HasManyRegisters { get; }
+
     static abstract TVec Broadcast(uint value);
     static abstract void Store(TVec value, uint* destination);
     static abstract TVec Add(TVec a, TVec b);
@@ -55,6 +59,7 @@ internal readonly unsafe struct Lanes512 : ILaneOps<Vector512<uint>>
 {
     public static bool IsSupported => Avx512F.IsSupported && Avx512BW.IsSupported;
     public static int Lanes => 16;
+    public static bool HasManyRegisters => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<uint> Broadcast(uint value) => Vector512.Create(value);
@@ -176,6 +181,7 @@ internal readonly unsafe struct Lanes256 : ILaneOps<Vector256<uint>>
 {
     public static bool IsSupported => Avx2.IsSupported;
     public static int Lanes => 8;
+    public static bool HasManyRegisters => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<uint> Broadcast(uint value) => Vector256.Create(value);
@@ -213,15 +219,16 @@ internal readonly unsafe struct Lanes256Vl : ILaneOps<Vector256<uint>>
 {
     public static bool IsSupported => Avx512F.VL.IsSupported && Avx2.IsSupported;
     public static int Lanes => 8;
+    public static bool HasManyRegisters => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<uint> Broadcast(uint value) => Vector256.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector256<uint> value, uint* destination) => value.Store(destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<uint> Add(Vector256<uint> a, Vector256<uint> b) => a + b;
+    public static Vector256<uint> Add(Vector256<uint> a, Vector256<uint> b) => Avx2.Add(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<uint> Xor(Vector256<uint> a, Vector256<uint> b) => a ^ b;
+    public static Vector256<uint> Xor(Vector256<uint> a, Vector256<uint> b) => Avx2.Xor(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<uint> Xor3(Vector256<uint> a, Vector256<uint> b, Vector256<uint> c) => Avx512F.VL.TernaryLogic(a, b, c, 0x96);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -236,10 +243,10 @@ internal readonly unsafe struct Lanes256Vl : ILaneOps<Vector256<uint>>
     public static Vector256<uint> ShiftRight(Vector256<uint> x, [ConstantExpected] byte count) => Avx2.ShiftRightLogical(x, count);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<uint> ActiveLanes(int* blockCounts, int block) =>
-        Vector256.GreaterThan(Vector256.Load(blockCounts), Vector256.Create(block)).AsUInt32();
+        Avx2.CompareGreaterThan(Avx.LoadVector256(blockCounts), Vector256.Create(block)).AsUInt32();
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<uint> Select(Vector256<uint> mask, Vector256<uint> ifTrue, Vector256<uint> ifFalse) =>
-        Vector256.ConditionalSelect(mask, ifTrue, ifFalse);
+        Avx512F.VL.TernaryLogic(mask, ifTrue, ifFalse, 0xCA);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LoadTransposed(byte** lanes, Vector256<uint>* words) => Transpose256.LoadTransposed(lanes, words);
 }

@@ -27,7 +27,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
     public static void Compress<TOps, TVec>(TVec* state, TVec* block, TVec active)
         where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
-        if (typeof(TVec) == typeof(System.Runtime.Intrinsics.Vector512<uint>))
+        if (TOps.HasManyRegisters)
         {
             CompressInRegisters<TOps, TVec>(state, block, active);
         }

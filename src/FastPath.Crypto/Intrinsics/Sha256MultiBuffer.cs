@@ -35,7 +35,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
     {
         TVec* work = stackalloc TVec[8];
         for (int i = 0; i < 8; i++) work[i] = state[i];
-        if (typeof(TVec) == typeof(System.Runtime.Intrinsics.Vector512<uint>))
+        if (TOps.HasManyRegisters)
         {
             // 32 vector registers: schedule in locals, two 32-round methods.
             Rounds0To31<TOps, TVec>(work, block);
