@@ -66,21 +66,47 @@ internal static unsafe class MultiBufferHmac
 
     public static bool IsSupported => Lanes512.IsSupported || Lanes256.IsSupported;
 
+    /// <summary>Jobs sorted per window (bounded stack use for the sort keys).</summary>
+    private const int SortWindow = 512;
+
     public static void Run<TLaneHash, THash>(byte* states, ReadOnlySpan<MacJob> jobs)
         where TLaneHash : ILaneHash where THash : IHashCore
     {
-        int* laneJobs = stackalloc int[MaxLanes];
+        for (int start = 0; start < jobs.Length; start += SortWindow)
+            RunWindow<TLaneHash, THash>(states, jobs.Slice(start, Math.Min(SortWindow, jobs.Length - start)));
+    }
+
+    [SkipLocalsInit]
+    private static void RunWindow<TLaneHash, THash>(byte* states, ReadOnlySpan<MacJob> jobs)
+        where TLaneHash : ILaneHash where THash : IHashCore
+    {
         int groupSize = Lanes512.IsSupported ? 16 : 8;
+        int n = jobs.Length;
+        // Order of the jobs: as given, or by block count when there is more than one group and the
+        // lengths differ, so that a group's lanes finish together (a lane that is done still costs
+        // its share of every block step until the group's longest message ends).
+        long* order = stackalloc long[n];
+        int minBlocks = int.MaxValue, maxBlocks = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int blocks = (int)(((long)jobs[i].Length + jobs[i].TrailerLength + 9 + 63) >> 6);
+            minBlocks = Math.Min(minBlocks, blocks);
+            maxBlocks = Math.Max(maxBlocks, blocks);
+            order[i] = ((long)blocks << 32) | (uint)i;
+        }
+        if (n > groupSize && maxBlocks - minBlocks > 2) new Span<long>(order, n).Sort();
+
+        int* laneJobs = stackalloc int[MaxLanes];
         int next = 0;
-        while (next < jobs.Length)
+        while (next < n)
         {
             int count = 0;
-            while (next < jobs.Length && count < groupSize)
+            while (next < n && count < groupSize)
             {
-                ref readonly MacJob job = ref jobs[next];
-                if (job.TrailerLength <= MaxLaneTrailer) laneJobs[count++] = next;
+                int index = (int)order[next++];
+                ref readonly MacJob job = ref jobs[index];
+                if (job.TrailerLength <= MaxLaneTrailer) laneJobs[count++] = index;
                 else HmacCore.Compute<THash>(states, job.Data, job.Length, job.Trailer, job.TrailerLength, job.Output, job.OutputLength);
-                next++;
             }
             if (count == 1)
             {
