@@ -181,14 +181,20 @@ internal abstract unsafe class PrecomputedHmac : Mac
     public sealed override HashAlgorithmKind Hash => _hash;
     public sealed override int HashSize => _hashSize;
 
-    public sealed override void Compute(ReadOnlySpan<byte> data, ReadOnlySpan<byte> trailer, Span<byte> output)
+    public override void Compute(ReadOnlySpan<byte> data, ReadOnlySpan<byte> trailer, Span<byte> output)
     {
-        if (output.Length == 0 || output.Length > _hashSize) ThrowHelper.Length("output", output.Length, $"1..{_hashSize}");
+        CheckOutput(output.Length);
         byte* states = Keys.Pointer;
         fixed (byte* d = data, t = trailer, o = output)
         {
             HmacCore.Compute(_hash, states, d, data.Length, t, trailer.Length, o, output.Length);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected void CheckOutput(int outputLength)
+    {
+        if (outputLength <= 0 || outputLength > _hashSize) ThrowHelper.Length("output", outputLength, $"1..{_hashSize}");
     }
 
     protected override void Dispose(bool disposing)

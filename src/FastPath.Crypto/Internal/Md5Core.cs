@@ -27,6 +27,7 @@ internal static unsafe class Md5Core
 
     /// <summary>Absorbs <paramref name="blocks"/> 64-byte blocks from <paramref name="p"/>.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // straight to optimized code: no slow tier-0 phase for the rounds
     public static void Compress(uint* state, byte* p, nint blocks)
     {
         uint a = state[0], b = state[1], c = state[2], d = state[3];

@@ -38,6 +38,7 @@ internal static unsafe class Sha256Core
 
     /// <summary>Absorbs <paramref name="blocks"/> 64-byte blocks from <paramref name="p"/>.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // straight to optimized code: no slow tier-0 phase for the rounds
     public static void Compress(uint* state, byte* p, nint blocks)
     {
         uint* w = stackalloc uint[16];

@@ -42,6 +42,7 @@ internal static unsafe class Sha512Core
 
     /// <summary>Absorbs <paramref name="blocks"/> 128-byte blocks from <paramref name="p"/>.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // straight to optimized code: no slow tier-0 phase for the rounds
     public static void Compress(ulong* state, byte* p, nint blocks)
     {
         ulong* w = stackalloc ulong[16];

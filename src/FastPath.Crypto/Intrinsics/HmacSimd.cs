@@ -43,10 +43,9 @@ internal sealed unsafe class HmacSimd : PrecomputedHmac
             base.ComputeMulti(jobs);
             return;
         }
-        int hashSize = HashSize;
         foreach (ref readonly MacJob job in jobs)
         {
-            if (job.OutputLength <= 0 || job.OutputLength > hashSize) ThrowHelper.Length("output", job.OutputLength, $"1..{hashSize}");
+            CheckOutput(job.OutputLength);
             if (job.Length < 0 || job.TrailerLength < 0) ThrowHelper.Length("data", Math.Min(job.Length, job.TrailerLength), "non-negative lengths");
         }
         byte* states = Keys.Pointer;
@@ -120,6 +119,7 @@ internal static unsafe class MultiBufferHmac
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Group<TLaneHash, TOps, TVec>(byte* states, ReadOnlySpan<MacJob> jobs, int* laneJobs, int count)
         where TLaneHash : ILaneHash where TOps : ILaneOps<TVec> where TVec : unmanaged
     {

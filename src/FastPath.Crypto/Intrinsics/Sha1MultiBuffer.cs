@@ -24,6 +24,8 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
 {
     public static int StateWords => 5;
 
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Compress<TOps, TVec>(TVec* state, TVec* block, TVec active)
         where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -49,7 +51,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
     }
 
     /// <summary>All 80 rounds with the schedule in 16 locals: for 32 vector registers (AVX-512).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void CompressInRegisters<TOps, TVec>(TVec* state, TVec* block, TVec active)
         where TOps : ILaneOps<TVec> where TVec : unmanaged
@@ -302,7 +304,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
         state[4] = TOps.Select(active, TOps.Add(e, state[4]), state[4]);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds0To9<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -330,7 +332,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds10To19<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -362,7 +364,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds20To29<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -400,7 +402,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds30To39<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -438,7 +440,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds40To49<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -476,7 +478,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds50To59<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -514,7 +516,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds60To69<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -552,7 +554,7 @@ internal readonly unsafe struct Sha1MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds70To79<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {

@@ -30,6 +30,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         TOps.Xor3(TOps.RotateRight(x, 17), TOps.RotateRight(x, 19), TOps.ShiftRight(x, 10));
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Compress<TOps, TVec>(TVec* state, TVec* block, TVec active)
         where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -56,7 +57,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         for (int i = 0; i < 8; i++) state[i] = TOps.Select(active, TOps.Add(work[i], state[i]), state[i]);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void Rounds0To31<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -178,7 +179,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         w[0] = w0; w[1] = w1; w[2] = w2; w[3] = w3; w[4] = w4; w[5] = w5; w[6] = w6; w[7] = w7; w[8] = w8; w[9] = w9; w[10] = w10; w[11] = w11; w[12] = w12; w[13] = w13; w[14] = w14; w[15] = w15;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void Rounds32To63<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -315,7 +316,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e; s[5] = f; s[6] = g; s[7] = h;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds0To7<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -347,7 +348,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e; s[5] = f; s[6] = g; s[7] = h;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds8To15<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -379,7 +380,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e; s[5] = f; s[6] = g; s[7] = h;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds16To23<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -419,7 +420,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e; s[5] = f; s[6] = g; s[7] = h;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds24To31<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -459,7 +460,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e; s[5] = f; s[6] = g; s[7] = h;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds32To39<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -499,7 +500,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e; s[5] = f; s[6] = g; s[7] = h;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds40To47<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -539,7 +540,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e; s[5] = f; s[6] = g; s[7] = h;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds48To55<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
@@ -579,7 +580,7 @@ internal readonly unsafe struct Sha256MultiBuffer : ILaneHash
         s[0] = a; s[1] = b; s[2] = c; s[3] = d; s[4] = e; s[5] = f; s[6] = g; s[7] = h;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static void SpilledRounds56To63<TOps, TVec>(TVec* s, TVec* w) where TOps : ILaneOps<TVec> where TVec : unmanaged
     {
