@@ -26,7 +26,7 @@ namespace FastPath.Crypto.Intrinsics;
 //   (H ‖ 0x80 ‖ 0 ‖ BE64((64 + L)·8)), built directly in registers with no transpose, from the
 //   broadcast opad state; the final state is stored once and each lane's truncated ICV written
 //   big-endian to its output (after all input was read: outputs may follow their data, as in ESP).
-// Jobs with trailers longer than 55 bytes (not ESP; the two-block scratch would not hold them) and a
+// Jobs with trailers longer than 56 bytes (not ESP; the two-block scratch would not hold them) and a
 // single leftover job use the scalar path.
 //
 // Jobs are grouped in order, except that a window of more than one group with different lengths
