@@ -47,8 +47,9 @@ namespace FastPath.Crypto.Intrinsics;
 // `openssl speed -evp sha1 -bytes 1420` (SHA-NI, no HMAC): 1.88 GB/s = 755 ns per 1420-byte message,
 // so 16 lanes hash a packet ~3.4x faster than OpenSSL's SHA-NI loop (SHA-256: 805 ns vs 326 ns).
 // A 16-lane SHA-1 block step is ~370 cycles (~23 per lane-block), about the AVX-512 issue bound of
-// the ~800 lane-parallel ops per block; the transpose is ~10% of it (gathers would need 64-bit
-// vpgatherqd for arbitrary packet pointers, 32 per block step, and were not tried).
+// the ~800 lane-parallel ops per block; the transpose is ~10% of it. Gathers were not measured:
+// .NET 10 exposes no AVX-512 gather, and with arbitrary packet pointers (and the stack scratch
+// blocks) AVX2 would need 64-bit-index VPGATHERQD, 32 per 8-lane block step, against 48 shuffles.
 // Single messages use the scalar cores (~3.9 cycles/byte SHA-1, ~6.5 SHA-256). A variant with the
 // message schedule precomputed 4 words at a time in SSE registers (W+K to the stack, scalar rounds)
 // measured slower here (0.69x SHA-1, 0.85x SHA-256 vs the plain scalar cores), so it was dropped.
