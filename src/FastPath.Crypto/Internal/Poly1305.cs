@@ -47,6 +47,29 @@ internal unsafe struct Poly1305
         _h0 = _h1 = _h2 = 0;
     }
 
+    /// <summary>The clamped r (for the vectorized bulk path, which needs its powers).</summary>
+    public readonly ulong R0 => _r0;
+    public readonly ulong R1 => _r1;
+
+    /// <summary>The accumulator h = h0 + h1·2^64 + h2·2^128 (h2 &lt; 8).</summary>
+    public readonly void GetAccumulator(out ulong h0, out ulong h1, out ulong h2)
+    {
+        h0 = _h0; h1 = _h1; h2 = _h2;
+    }
+
+    /// <summary>Sets the accumulator to any value below 2^192 congruent to the intended one mod p: bits 130
+    /// and up are folded back (2^130 ≡ 5) so that h2 is small again, as Blocks() and Finish() require.</summary>
+    public void SetAccumulator(ulong h0, ulong h1, ulong h2)
+    {
+        ulong c = (h2 >> 2) + (h2 & ~3UL); // 5 · (h2 >> 2), below 2^64 since h2 < 2^62
+        h2 &= 3;
+        h0 += c;
+        c = Below(h0, c);
+        h1 += c;
+        c = Below(h1, c);
+        _h0 = h0; _h1 = h1; _h2 = h2 + c;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Le64(byte* p)
     {
@@ -185,11 +208,18 @@ internal unsafe struct Poly1305
         var poly = new Poly1305(oneTimeKey);
         poly.BlocksPadded(aad, aadLength);
         poly.BlocksPadded(ciphertext, length);
+        poly.FinishAead(aadLength, length, tag);
+    }
+
+    /// <summary>Absorbs the §2.8 length block le64(|AAD|) ‖ le64(|C|), then <see cref="Finish"/>.</summary>
+    [SkipLocalsInit]
+    public void FinishAead(nint aadLength, nint length, byte* tag)
+    {
         byte* lengths = stackalloc byte[BlockSize];
         WriteLe64(lengths, (ulong)aadLength);
         WriteLe64(lengths + 8, (ulong)length);
-        poly.Blocks(lengths, BlockSize);
-        poly.Finish(tag);
+        Blocks(lengths, BlockSize);
+        Finish(tag);
     }
 
     /// <summary>Constant-time tag check (§4: no early exit on the first differing byte).</summary>

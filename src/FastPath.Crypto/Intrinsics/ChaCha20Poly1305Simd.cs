@@ -50,7 +50,7 @@ internal sealed unsafe class ChaCha20Poly1305Simd : AeadCipher
             {
                 ChaCha20Simd.Xor(key, (uint)(first / ChaCha20Core.BlockSize), n0, n1, n2, src + head, dst + head, length - head);
             }
-            Poly1305.AeadTag(ks, a, associatedData.Length, dst, length, t);
+            AeadTag(ks, a, associatedData.Length, dst, length, t);
             ChaCha20Simd.ClearKeystream(ks, first);
         }
     }
@@ -69,7 +69,7 @@ internal sealed unsafe class ChaCha20Poly1305Simd : AeadCipher
         {
             uint n0 = ChaCha20Core.Le32(n), n1 = ChaCha20Core.Le32(n + 4), n2 = ChaCha20Core.Le32(n + 8);
             int first = ChaCha20Simd.FirstPass(key, 0, n0, n1, n2, ks, length + ChaCha20Core.BlockSize);
-            Poly1305.AeadTag(ks, a, associatedData.Length, src, length, computed);
+            AeadTag(ks, a, associatedData.Length, src, length, computed);
             ok = Poly1305.TagsEqual(computed, tag);
             if (ok)
             {
@@ -85,6 +85,18 @@ internal sealed unsafe class ChaCha20Poly1305Simd : AeadCipher
         }
         if (!ok) plaintext.Clear();
         return ok;
+    }
+
+    /// <summary>The §2.8 tag: AAD (scalar), the ciphertext's whole W-block groups on the vector Poly1305 when
+    /// long enough, the rest and the length block on the scalar code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AeadTag(byte* oneTimeKey, byte* aad, nint aadLength, byte* ciphertext, nint length, byte* tag)
+    {
+        var poly = new Poly1305(oneTimeKey);
+        poly.BlocksPadded(aad, aadLength);
+        nint bulk = Poly1305Simd.Blocks(ref poly, ciphertext, length);
+        poly.BlocksPadded(ciphertext + bulk, length - bulk);
+        poly.FinishAead(aadLength, length, tag);
     }
 
     protected override void Dispose(bool disposing)

@@ -227,10 +227,18 @@ internal static unsafe class ChaCha20Simd
 
     // ---------------------------------------------------------------- 256 bits, 8 blocks
 
-    private static Vector256<byte> Rot16Mask256 => Vector256.Create((byte)2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
+    private static Vector256<byte> Rot16Mask256
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256.Create((byte)2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
         2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
-    private static Vector256<byte> Rot8Mask256 => Vector256.Create((byte)3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14,
+    }
+    private static Vector256<byte> Rot8Mask256
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256.Create((byte)3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14,
         3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<uint> Rotate16(Vector256<uint> v) =>
@@ -255,6 +263,19 @@ internal static unsafe class ChaCha20Simd
         c += d; b ^= c; b = Rotate12(b);
         a += b; d ^= a; d = Rotate8(d);
         c += d; b ^= c; b = Rotate7(b);
+    }
+
+    /// <summary>The quarter round with c in memory: loaded once, stored once (a store/reload in the middle
+    /// of the dependency chain would add the store-forwarding latency twice per quarter round).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuarterRound(ref Vector256<uint> a, ref Vector256<uint> b, Vector256<uint>* cp, ref Vector256<uint> d)
+    {
+        Vector256<uint> c = *cp;
+        a += b; d ^= a; d = Rotate16(d);
+        c += d; b ^= c; b = Rotate12(b);
+        a += b; d ^= a; d = Rotate8(d);
+        c += d; b ^= c; b = Rotate7(b);
+        *cp = c;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -303,16 +324,40 @@ internal static unsafe class ChaCha20Simd
         Vector256<uint> x8 = Vector256.Create(key[4]), x9 = Vector256.Create(key[5]);
         Vector256<uint> x10 = Vector256.Create(key[6]), x11 = Vector256.Create(key[7]);
         Vector256<uint> x12 = ctr, x13 = Vector256.Create(n0), x14 = Vector256.Create(n1), x15 = Vector256.Create(n2);
-        for (int i = 0; i < 10; i++)
+        if (Avx512F.VL.IsSupported)
         {
-            QuarterRound(ref x0, ref x4, ref x8, ref x12);
-            QuarterRound(ref x1, ref x5, ref x9, ref x13);
-            QuarterRound(ref x2, ref x6, ref x10, ref x14);
-            QuarterRound(ref x3, ref x7, ref x11, ref x15);
-            QuarterRound(ref x0, ref x5, ref x10, ref x15);
-            QuarterRound(ref x1, ref x6, ref x11, ref x12);
-            QuarterRound(ref x2, ref x7, ref x8, ref x13);
-            QuarterRound(ref x3, ref x4, ref x9, ref x14);
+            // 32 vector registers: the whole state stays in registers.
+            for (int i = 0; i < 10; i++)
+            {
+                QuarterRound(ref x0, ref x4, ref x8, ref x12);
+                QuarterRound(ref x1, ref x5, ref x9, ref x13);
+                QuarterRound(ref x2, ref x6, ref x10, ref x14);
+                QuarterRound(ref x3, ref x7, ref x11, ref x15);
+                QuarterRound(ref x0, ref x5, ref x10, ref x15);
+                QuarterRound(ref x1, ref x6, ref x11, ref x12);
+                QuarterRound(ref x2, ref x7, ref x8, ref x13);
+                QuarterRound(ref x3, ref x4, ref x9, ref x14);
+            }
+        }
+        else
+        {
+            // 16 registers cannot hold 16 state words plus the rotate temporary (the JIT then spills
+            // in the worst places, 2-4x slower): words 8-11 live in a stack buffer, one load and one
+            // store per quarter round, the rest in registers (OpenSSL's AVX2 code does the same).
+            Vector256<uint>* c = stackalloc Vector256<uint>[4];
+            c[0] = x8; c[1] = x9; c[2] = x10; c[3] = x11;
+            for (int i = 0; i < 10; i++)
+            {
+                QuarterRound(ref x0, ref x4, c + 0, ref x12);
+                QuarterRound(ref x1, ref x5, c + 1, ref x13);
+                QuarterRound(ref x2, ref x6, c + 2, ref x14);
+                QuarterRound(ref x3, ref x7, c + 3, ref x15);
+                QuarterRound(ref x0, ref x5, c + 2, ref x15);
+                QuarterRound(ref x1, ref x6, c + 3, ref x12);
+                QuarterRound(ref x2, ref x7, c + 0, ref x13);
+                QuarterRound(ref x3, ref x4, c + 1, ref x14);
+            }
+            x8 = c[0]; x9 = c[1]; x10 = c[2]; x11 = c[3];
         }
         x0 += Vector256.Create(ChaCha20Core.Sigma0); x1 += Vector256.Create(ChaCha20Core.Sigma1);
         x2 += Vector256.Create(ChaCha20Core.Sigma2); x3 += Vector256.Create(ChaCha20Core.Sigma3);
@@ -334,8 +379,16 @@ internal static unsafe class ChaCha20Simd
 
     // ---------------------------------------------------------------- 128 bits, 4 blocks
 
-    private static Vector128<byte> Rot16Mask128 => Vector128.Create((byte)2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
-    private static Vector128<byte> Rot8Mask128 => Vector128.Create((byte)3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14);
+    private static Vector128<byte> Rot16Mask128
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128.Create((byte)2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+    }
+    private static Vector128<byte> Rot8Mask128
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128.Create((byte)3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<uint> Rotate16(Vector128<uint> v) =>
@@ -360,6 +413,19 @@ internal static unsafe class ChaCha20Simd
         c += d; b ^= c; b = Rotate12(b);
         a += b; d ^= a; d = Rotate8(d);
         c += d; b ^= c; b = Rotate7(b);
+    }
+
+    /// <summary>The quarter round with c in memory: loaded once, stored once (a store/reload in the middle
+    /// of the dependency chain would add the store-forwarding latency twice per quarter round).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuarterRound(ref Vector128<uint> a, ref Vector128<uint> b, Vector128<uint>* cp, ref Vector128<uint> d)
+    {
+        Vector128<uint> c = *cp;
+        a += b; d ^= a; d = Rotate16(d);
+        c += d; b ^= c; b = Rotate12(b);
+        a += b; d ^= a; d = Rotate8(d);
+        c += d; b ^= c; b = Rotate7(b);
+        *cp = c;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -404,16 +470,40 @@ internal static unsafe class ChaCha20Simd
         Vector128<uint> x8 = Vector128.Create(key[4]), x9 = Vector128.Create(key[5]);
         Vector128<uint> x10 = Vector128.Create(key[6]), x11 = Vector128.Create(key[7]);
         Vector128<uint> x12 = ctr, x13 = Vector128.Create(n0), x14 = Vector128.Create(n1), x15 = Vector128.Create(n2);
-        for (int i = 0; i < 10; i++)
+        if (Avx512F.VL.IsSupported)
         {
-            QuarterRound(ref x0, ref x4, ref x8, ref x12);
-            QuarterRound(ref x1, ref x5, ref x9, ref x13);
-            QuarterRound(ref x2, ref x6, ref x10, ref x14);
-            QuarterRound(ref x3, ref x7, ref x11, ref x15);
-            QuarterRound(ref x0, ref x5, ref x10, ref x15);
-            QuarterRound(ref x1, ref x6, ref x11, ref x12);
-            QuarterRound(ref x2, ref x7, ref x8, ref x13);
-            QuarterRound(ref x3, ref x4, ref x9, ref x14);
+            // 32 vector registers: the whole state stays in registers.
+            for (int i = 0; i < 10; i++)
+            {
+                QuarterRound(ref x0, ref x4, ref x8, ref x12);
+                QuarterRound(ref x1, ref x5, ref x9, ref x13);
+                QuarterRound(ref x2, ref x6, ref x10, ref x14);
+                QuarterRound(ref x3, ref x7, ref x11, ref x15);
+                QuarterRound(ref x0, ref x5, ref x10, ref x15);
+                QuarterRound(ref x1, ref x6, ref x11, ref x12);
+                QuarterRound(ref x2, ref x7, ref x8, ref x13);
+                QuarterRound(ref x3, ref x4, ref x9, ref x14);
+            }
+        }
+        else
+        {
+            // 16 registers cannot hold 16 state words plus the rotate temporary (the JIT then spills
+            // in the worst places, 2-4x slower): words 8-11 live in a stack buffer, one load and one
+            // store per quarter round, the rest in registers (OpenSSL's AVX2 code does the same).
+            Vector128<uint>* c = stackalloc Vector128<uint>[4];
+            c[0] = x8; c[1] = x9; c[2] = x10; c[3] = x11;
+            for (int i = 0; i < 10; i++)
+            {
+                QuarterRound(ref x0, ref x4, c + 0, ref x12);
+                QuarterRound(ref x1, ref x5, c + 1, ref x13);
+                QuarterRound(ref x2, ref x6, c + 2, ref x14);
+                QuarterRound(ref x3, ref x7, c + 3, ref x15);
+                QuarterRound(ref x0, ref x5, c + 2, ref x15);
+                QuarterRound(ref x1, ref x6, c + 3, ref x12);
+                QuarterRound(ref x2, ref x7, c + 0, ref x13);
+                QuarterRound(ref x3, ref x4, c + 1, ref x14);
+            }
+            x8 = c[0]; x9 = c[1]; x10 = c[2]; x11 = c[3];
         }
         x0 += Vector128.Create(ChaCha20Core.Sigma0); x1 += Vector128.Create(ChaCha20Core.Sigma1);
         x2 += Vector128.Create(ChaCha20Core.Sigma2); x3 += Vector128.Create(ChaCha20Core.Sigma3);
