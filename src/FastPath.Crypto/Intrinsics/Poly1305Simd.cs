@@ -30,7 +30,7 @@ internal static unsafe class Poly1305Simd
     /// pay for itself below; measured).</summary>
     public static int MinBytes => Avx512F.IsSupported ? MinBytes512 : MinBytes256;
     private const int MinBytes512 = 256;
-    private const int MinBytes256 = 256;
+    private const int MinBytes256 = 192;
 
     public static bool IsSupported => Avx2.IsSupported;
 
