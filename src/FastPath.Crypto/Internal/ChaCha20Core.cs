@@ -18,8 +18,9 @@ namespace FastPath.Crypto.Internal;
 //   through a 64-byte stack block that is cleared afterwards.
 // - No System.Runtime.Intrinsics here (the portable engine must run with DOTNET_EnableHWIntrinsic=0);
 //   BitOperations.RotateLeft is a plain rotate on every JIT.
-// - Measured (this host, Zen 4, portable engine, 1420-byte AEAD encrypt incl. Poly1305): see
-//   Portable/ChaCha20Poly1305Portable.cs.
+// - Measured (this host, Zen 4 VM): 1420 B in 1.63 µs, 8 KB in 9.0 µs (~0.9 GB/s); the vector keystream
+//   does 8 KB in 1.02 µs. The portable AEAD at 1420 B is 2.28 µs with its scalar Poly1305 (table in
+//   Intrinsics/ChaCha20Poly1305Simd.cs).
 internal static unsafe class ChaCha20Core
 {
     public const int BlockSize = 64;

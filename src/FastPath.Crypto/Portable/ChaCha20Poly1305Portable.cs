@@ -19,8 +19,8 @@ namespace FastPath.Crypto.Portable;
 //   plaintext is written; on mismatch the output is cleared and false is returned (Primitives.cs
 //   contract), so a forged packet never yields plaintext, even in place.
 // - The one-time key and the computed tag live in stack buffers cleared before returning.
-// - Measured (this host, Zen 4, 1420 bytes, 8-byte AAD): see Intrinsics/ChaCha20Poly1305Simd.cs for
-//   the comparison table (the portable engine is the scalar baseline there).
+// - Measured (this host, Zen 4 VM, 8-byte AAD, encrypt): 64 B 213 ns, 576 B 986 ns, 1420 B 2.28 µs,
+//   8 KB 12.4 µs (BCL: ~1 µs, 1.03, 1.32, 2.46 µs); full table in Intrinsics/ChaCha20Poly1305Simd.cs.
 internal sealed unsafe class ChaCha20Poly1305Portable : AeadCipher
 {
     private readonly NativeKeyBuffer _key;
