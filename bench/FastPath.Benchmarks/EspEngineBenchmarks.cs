@@ -41,8 +41,7 @@ public unsafe class EspEngineBenchmarks
     private System.Security.Cryptography.AesGcm? _bclGcm;
     private byte[] _bclKeys = null!;
 
-    /// <summary>The engine the SA runs on (the default engine, or the BCL while a primitive of the default
-    /// engine is still a placeholder in this tree).</summary>
+    /// <summary>The engine the SA runs on (the default engine).</summary>
     public string EngineUsed => _out.Transform.Engine.Name;
 
     [GlobalSetup]
@@ -51,15 +50,6 @@ public unsafe class EspEngineBenchmarks
         var suite = EspSuite.Parse(Suite);
         CryptoEngine engine = CryptoEngine.Default;
         byte[] keys = Inputs.Pinned(suite.KeyMaterialLength, 7);
-        try
-        {
-            EspTransform.Create(engine, suite, keys, false).Dispose();
-        }
-        catch (PlatformNotSupportedException)
-        {
-            engine = CryptoEngine.Bcl;
-            Console.Error.WriteLine($"EspEngineBenchmarks: {Suite} is not available on the default engine here; using {engine.Name}");
-        }
         IpAddress16 west = IpAddress16.Parse("203.0.113.1"), east = IpAddress16.Parse("203.0.113.2");
         _out = new OutboundSa(new SaParameters { Spi = 0x1002, Suite = suite, KeyMaterial = keys, Engine = engine, LocalAddress = west, RemoteAddress = east });
         _in = new InboundSa(new SaParameters { Spi = 0x1002, Suite = suite, KeyMaterial = keys, Engine = engine, LocalAddress = east, RemoteAddress = west, ReplayWindow = 128 });

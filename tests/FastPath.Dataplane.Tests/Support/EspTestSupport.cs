@@ -9,36 +9,11 @@ using FastPath.Dataplane.Sad;
 
 namespace FastPath.Dataplane.Tests.Support;
 
-/// <summary>Which crypto engine the ESP tests use for a suite. The target is
-/// <see cref="CryptoEngine.Default"/> for every suite. While some primitives of the default engine
-/// are still placeholders in a worktree (they throw PlatformNotSupportedException when keyed), the
-/// tests fall back to the BCL engine for that suite — unless FP_ESP_REQUIRE_DEFAULT_ENGINE=1 (or
-/// <see cref="RequireDefault"/> = true after the crypto merge), in which case the fallback is an error.</summary>
+/// <summary>Which crypto engine the ESP tests use for a suite: <see cref="CryptoEngine.Default"/>
+/// (what the gateway installs SAs with) for every suite.</summary>
 public static class TestEngines
 {
-    public static bool RequireDefault = Environment.GetEnvironmentVariable("FP_ESP_REQUIRE_DEFAULT_ENGINE") == "1";
-
-    private static readonly Dictionary<string, CryptoEngine> Cache = new();
-
-    public static CryptoEngine For(EspSuite suite)
-    {
-        lock (Cache)
-        {
-            string key = suite.ToString();
-            if (Cache.TryGetValue(key, out CryptoEngine? e)) return e;
-            e = CryptoEngine.Default;
-            try
-            {
-                using var t = EspTransform.Create(e, suite, new byte[suite.KeyMaterialLength].Select((_, i) => (byte)(i * 7 + 1)).ToArray(), false);
-            }
-            catch (PlatformNotSupportedException) when (!RequireDefault)
-            {
-                e = CryptoEngine.Bcl;
-            }
-            Cache[key] = e;
-            return e;
-        }
-    }
+    public static CryptoEngine For(EspSuite suite) => CryptoEngine.Default;
 
     public static CryptoEngine For(string suite) => For(EspSuite.Parse(suite));
 }
