@@ -19,7 +19,8 @@ namespace FastPath.Benchmarks;
 /// <summary>
 /// The crypto bars of docs/performance.md, measured as ratios in one run: BenchmarkDotNet (in
 /// process, short job, MemoryDiagnoser) for FastPath and the BCL, and `openssl speed` for OpenSSL's
-/// own loop, all back to back on the same machine.
+/// own loop, all back to back on the same machine. Each FastPath/BCL figure is the median of the
+/// iterations (a shared 2-core machine has preemption spikes that inflate a mean).
 /// </summary>
 internal static class CryptoBars
 {
@@ -76,7 +77,7 @@ internal static class CryptoBars
                 string engine = P(c, "Engine") ?? "bcl-raw";
                 int size = int.Parse(P(c, "Size")!, Inv);
                 long alloc = r.GcStats.GetBytesAllocatedPerOperation(c) ?? -1;
-                results.Add(new Result(suite.ToLowerInvariant(), c.Descriptor.WorkloadMethod.Name, engine, type.Name, size, r.ResultStatistics.Mean, alloc));
+                results.Add(new Result(suite.ToLowerInvariant(), c.Descriptor.WorkloadMethod.Name, engine, type.Name, size, r.ResultStatistics.Median, alloc));
             }
             Console.Error.WriteLine($"  {type.Name}: {cases.Length} cases, {sw.Elapsed.TotalSeconds:F0} s");
         }
