@@ -21,7 +21,7 @@ public record struct FlowKey<TKey>(TKey Src, TKey Dst, byte Protocol = 0, ushort
     where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
     /// <summary>The key of the reverse direction (source and destination, and ports, swapped).</summary>
-    public readonly FlowKey<TKey> Reversed => new(Dst, Src, Protocol, DstPort, SrcPort);
+    public readonly FlowKey<TKey> Reversed() => new(Dst, Src, Protocol, DstPort, SrcPort);
 }
 
 /// <summary>

@@ -98,7 +98,7 @@ public sealed class ErouteSnapshot<TKey> where TKey : unmanaged, IBinaryInteger<
     /// </summary>
     public PolicyVerdict CheckDecrypted(in FlowKey<TKey> inner, uint saGroup)
     {
-        ErouteMatch m = Lookup(inner.Reversed);
+        ErouteMatch m = Lookup(inner.Reversed());
         return m.Action.Kind == ErouteActionKind.Sa && m.Action.SaHandle == saGroup
             ? PolicyVerdict.Allow(m)
             : PolicyVerdict.Deny(DropReason.PolicyMismatch, m);
@@ -109,7 +109,7 @@ public sealed class ErouteSnapshot<TKey> where TKey : unmanaged, IBinaryInteger<
     /// Dst = the peer's side, as in the eroute): the decrypted inner packet, reversed, must match.
     /// </summary>
     public static PolicyVerdict CheckDecrypted(in FlowKey<TKey> inner, in ErouteSelector<TKey> saSelectors) =>
-        saSelectors.Matches(inner.Reversed)
+        saSelectors.Matches(inner.Reversed())
             ? PolicyVerdict.Allow(ErouteMatch.None)
             : PolicyVerdict.Deny(DropReason.PolicyMismatch, ErouteMatch.None);
 
@@ -121,7 +121,7 @@ public sealed class ErouteSnapshot<TKey> where TKey : unmanaged, IBinaryInteger<
     /// </summary>
     public PolicyVerdict CheckCleartextFromOutside(in FlowKey<TKey> key)
     {
-        ErouteMatch m = Lookup(key.Reversed);
+        ErouteMatch m = Lookup(key.Reversed());
         return m.Action.Kind switch
         {
             ErouteActionKind.Pass or ErouteActionKind.Passthrough => PolicyVerdict.Allow(m),
