@@ -42,30 +42,24 @@ public sealed class ErouteSnapshot<TKey> where TKey : unmanaged, IBinaryInteger<
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ErouteMatch Lookup(in FlowKey<TKey> key) => PolicyTrie<TKey>.Lookup(Root, key);
 
-    /// <summary>Looks up a batch: <c>results[i]</c> = <c>Lookup(keys[i])</c>.</summary>
-    [SkipLocalsInit]
+    /// <summary>Looks up a batch: <c>results[i]</c> = <c>Lookup(keys[i])</c> (prefetching, see PolicyTrie.LookupBatch).</summary>
     public void Lookup(ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
     {
         if (results.Length < keys.Length) ThrowResultsTooShort();
-        TrieNode<TKey> root = Root;
-        ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
-        for (int i = 0; i < keys.Length; i++)
-            Unsafe.Add(ref r0, i) = PolicyTrie<TKey>.Lookup(root, keys[i]);
+        PolicyTrie<TKey>.LookupBatch(Root, keys, results);
     }
 
     /// <summary>Looks up a batch and counts each hit in the worker's <paramref name="counters"/>.</summary>
-    [SkipLocalsInit]
     public void Lookup(ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results, HitCounters counters)
     {
         ArgumentNullException.ThrowIfNull(counters);
         if (results.Length < keys.Length) ThrowResultsTooShort();
-        TrieNode<TKey> root = Root;
+        PolicyTrie<TKey>.LookupBatch(Root, keys, results);
         ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
         for (int i = 0; i < keys.Length; i++)
         {
-            ErouteMatch m = PolicyTrie<TKey>.Lookup(root, keys[i]);
-            Unsafe.Add(ref r0, i) = m;
-            if (m.Id >= 0) counters.Count(m.Id);
+            int id = Unsafe.Add(ref r0, i).Id;
+            if (id >= 0) counters.Count(id);
         }
     }
 

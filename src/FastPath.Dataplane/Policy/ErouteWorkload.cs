@@ -7,9 +7,10 @@ namespace FastPath.Dataplane.Policy;
 
 // A "realistic" random eroute table and packet stream, shared by the property tests and the
 // benchmarks so both exercise the same mix (docs/eroute.md lists it):
-// - destinations (the remote side): IPv4 55% /32 hosts (a third of them from a 100.64.0.0/10
-//   road-warrior pool, the rest anywhere), 28% /24, 8% /16-/23, 5% /25-/31, 2% /8-/15, 2% /0-/7;
-//   IPv6 40% /128, 35% /64, 10% /48, 5% /56, 8% /32-/47, 2% /0-/31, under 2000::/3.
+// - destinations (the remote side): IPv4 56% /32 hosts (a third of them from a 100.64.0.0/10
+//   road-warrior pool, the rest anywhere), 28% /24, 8% /16-/23, 7% /25-/31, 0.95% /8-/15,
+//   at most 16 /0-/7; IPv6 40% /128, 36% /64, 10% /48, 5% /56, 8% /32-/47, 0.95% /16-/31,
+//   at most 16 /0-/15, under 2000::/3 (random addresses: the worst case for the caches).
 // - sources (our side): one of 64 local subnets (/24 mostly, some /16, /32, /0), i.e. few sources
 //   per destination, as gateways have;
 // - 3% carry a protocol (TCP/UDP) and a destination port or range;
@@ -44,9 +45,13 @@ internal sealed class ErouteWorkload<TKey> where TKey : unmanaged, IBinaryIntege
     {
         int p = _rng.Next(100);
         if (V4)
-            return p switch { < 55 => 32, < 83 => 24, < 91 => _rng.Next(16, 24), < 96 => _rng.Next(25, 32), < 98 => _rng.Next(8, 16), _ => _rng.Next(0, 8) };
-        return p switch { < 40 => 128, < 75 => 64, < 85 => 48, < 90 => 56, < 98 => _rng.Next(32, 48), _ => _rng.Next(0, 32) };
+            return p switch { < 56 => 32, < 84 => 24, < 92 => _rng.Next(16, 24), < 99 => _rng.Next(25, 32), _ => Short(8, 16) };
+        return p switch { < 40 => 128, < 76 => 64, < 86 => 48, < 91 => 56, < 99 => _rng.Next(32, 48), _ => Short(16, 32) };
     }
+
+    // 1% of eroutes are wide (IPv4 /8-/15, IPv6 /16-/31); 1 in 20 of those wider still, down to
+    // /0 (default shunts, "0.0.0.0/0 -> 0.0.0.0/0 %drop" style), at most 16 per table.
+    private int Short(int lo, int hi) => _rng.Next(20) == 0 ? _rng.Next(0, lo) : _rng.Next(lo, hi);
 
     private TKey DstBase(int len)
     {
@@ -90,9 +95,11 @@ internal sealed class ErouteWorkload<TKey> where TKey : unmanaged, IBinaryIntege
     {
         var seen = new HashSet<ErouteSelector<TKey>>();
         var list = new List<ErouteSpec<TKey>>(count);
+        int veryShort = 0;
         while (list.Count < count)
         {
             ErouteSpec<TKey> s = NextSpec();
+            if (s.Selector.DstLen < (V4 ? 8 : 16) && ++veryShort > 16) continue; // at most 16 such per table
             if (seen.Add(s.Selector)) list.Add(s);
         }
         return list;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace FastPath.Dataplane.Policy;
 
@@ -41,22 +42,24 @@ namespace FastPath.Dataplane.Policy;
 // cheaply. Fixed 256-way nodes everywhere cost 4 KB per /24 touched. Buckets keep the 1M random
 // host-eroute table at ~1 node per /8 and one bucket per /16, so a lookup is one or two cached
 // node reads and one bucket (usually one DRAM miss) scanned linearly (16 entries on average at 1M).
-internal static class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
     /// <summary>Largest bucket (linear list) before it becomes a node.</summary>
     internal const int BucketMax = 32;
     /// <summary>A node whose subtree shrinks to this many eroutes is collapsed back into a bucket.</summary>
     internal const int CollapseAt = 16;
+    /// <summary>Keys walked together by the batch lookup (their cache misses overlap).</summary>
+    internal const int Group = 16;
 
-    public static TrieNode<TKey> Empty { get; } = new(0, new TrieSlot<TKey>[256], 0);
+    public static TrieNode<TKey> Empty { get; } = new(new TrieSlot<TKey>[256], 0);
 
     /// <summary>The depth of the node level whose slot lists hold destination length <paramref name="len"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int LevelOf(int len) => len == 0 ? 0 : ((len - 1) >> 3) << 3;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref TrieSlot<TKey> SlotAt(TrieNode<TKey> node, int index) =>
-        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(node.Slots), index);
+    private static ref TrieSlot<TKey> SlotAt(TrieSlot<TKey>[] node, int index) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(node), index);
 
     // ---- lookup ------------------------------------------------------------------------------
 
@@ -67,61 +70,140 @@ internal static class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TK
             && (uint)(k.DstPort - r.DstPortLo) <= (uint)(r.DstPortHi - r.DstPortLo)
             && (uint)(k.SrcPort - r.SrcPortLo) <= (uint)(r.SrcPortHi - r.SrcPortLo)));
 
-    /// <summary>Index of the first rule in <paramref name="rules"/> matching <paramref name="k"/>, or -1.</summary>
+    /// <summary>The first rule in <paramref name="rules"/> matching <paramref name="k"/>, as a match, or none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Scan(Rule<TKey>[] rules, in FlowKey<TKey> k)
+    private static bool Scan(Rule<TKey>[] rules, in FlowKey<TKey> k, out ErouteMatch match)
     {
-        ref Rule<TKey> r0 = ref MemoryMarshal.GetArrayDataReference(rules);
-        for (int i = 0; i < rules.Length; i++)
+        ref Rule<TKey> r = ref MemoryMarshal.GetArrayDataReference(rules);
+        ref Rule<TKey> end = ref Unsafe.Add(ref r, rules.Length);
+        for (; Unsafe.IsAddressLessThan(ref r, ref end); r = ref Unsafe.Add(ref r, 1))
         {
-            if (Matches(ref Unsafe.Add(ref r0, i), k)) return i;
+            if (Matches(ref r, k))
+            {
+                match = new ErouteMatch(r.Id, new ErouteAction(r.Action));
+                return true;
+            }
         }
-        return -1;
+        match = ErouteMatch.None;
+        return false;
     }
 
     /// <summary>The most specific eroute matching <paramref name="k"/> (see the file comment).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ErouteMatch Lookup(TrieNode<TKey> root, in FlowKey<TKey> k)
     {
-        TrieNode<TKey> node = root;
+        TrieSlot<TKey>[] node = root.Slots;
         int levelsWithRules = 0; // bit (depth/8) set when that level's slot had a rule list
+        int depth = 0;
         while (true)
         {
-            ref TrieSlot<TKey> slot = ref SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, node.Depth));
-            if (slot.Rules is not null) levelsWithRules |= 1 << (node.Depth >> 3);
-            object? child = slot.Child;
-            if (child is null) break;
-            if (child.GetType() == typeof(Rule<TKey>[]))
+            ref TrieSlot<TKey> slot = ref SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, depth));
+            if (slot.Rules is not null) levelsWithRules |= 1 << (depth >> 3);
+            if (slot.Node is null)
             {
-                Rule<TKey>[] bucket = Unsafe.As<Rule<TKey>[]>(child);
-                int i = Scan(bucket, k);
-                if (i >= 0)
-                {
-                    ref Rule<TKey> r = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bucket), i);
-                    return new ErouteMatch(r.Id, new ErouteAction(r.Action));
-                }
+                if (slot.Bucket is not null && Scan(slot.Bucket, k, out ErouteMatch m)) return m;
                 break;
             }
-            node = Unsafe.As<TrieNode<TKey>>(child);
+            node = slot.Node;
+            depth += 8;
         }
-        return levelsWithRules == 0 ? ErouteMatch.None : Fallback(root, k, levelsWithRules);
+        return levelsWithRules == 0 ? ErouteMatch.None : Fallback(root.Slots, k, levelsWithRules);
     }
 
     /// <summary>Scans the slot rule lists on the path, deepest level first.</summary>
-    private static ErouteMatch Fallback(TrieNode<TKey> root, in FlowKey<TKey> k, int levelsWithRules)
+    private static ErouteMatch Fallback(TrieSlot<TKey>[] root, in FlowKey<TKey> k, int levelsWithRules)
     {
         while (levelsWithRules != 0)
         {
             int level = 31 - BitOperations.LeadingZeroCount((uint)levelsWithRules);
             levelsWithRules &= ~(1 << level);
-            TrieNode<TKey> node = root;
-            for (int l = 0; l < level; l++)
-                node = Unsafe.As<TrieNode<TKey>>(SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, node.Depth)).Child)!;
-            Rule<TKey>[] rules = SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, node.Depth)).Rules!;
-            int i = Scan(rules, k);
-            if (i >= 0) return new ErouteMatch(rules[i].Id, new ErouteAction(rules[i].Action));
+            TrieSlot<TKey>[] node = root;
+            for (int l = 0; l < level; l++) node = SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, l * 8)).Node!;
+            if (Scan(SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, level * 8)).Rules!, k, out ErouteMatch m)) return m;
         }
         return ErouteMatch.None;
+    }
+
+    [InlineArray(Group)]
+    private struct NodeRefs
+    {
+        private TrieSlot<TKey>[]? _element;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch<T>(ref T target)
+    {
+        if (Sse.IsSupported) Sse.Prefetch0(Unsafe.AsPointer(ref target));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchBucket(Rule<TKey>[] bucket)
+    {
+        ref Rule<TKey> first = ref MemoryMarshal.GetArrayDataReference(bucket);
+        Prefetch(ref first);
+        if (bucket.Length * Unsafe.SizeOf<Rule<TKey>>() > 48) Prefetch(ref Unsafe.AddByteOffset(ref first, 64));
+    }
+
+    /// <summary>
+    /// Batch lookup with group prefetching: the keys of a group of 16 first descend the trie
+    /// together, level by level, prefetching each key's next slot (or bucket) one level ahead, so
+    /// up to 16 cache misses are in flight at once instead of one (a single walk is a chain of
+    /// dependent loads); then each key is looked up normally, from cache. Same answers as
+    /// <see cref="Lookup"/>.
+    /// </summary>
+    [SkipLocalsInit]
+    public static void LookupBatch(TrieNode<TKey> root, ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
+    {
+        TrieSlot<TKey>[] rootSlots = root.Slots;
+        ref FlowKey<TKey> k0 = ref MemoryMarshal.GetReference(keys);
+        ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
+        NodeRefs nodes = default;
+        for (int g = 0; g < keys.Length; g += Group)
+        {
+            int n = Math.Min(Group, keys.Length - g);
+            ref FlowKey<TKey> kg = ref Unsafe.Add(ref k0, g);
+            int pending = 0;
+            for (int i = 0; i < n; i++)
+            {
+                TKey dst = Unsafe.Add(ref kg, i).Dst;
+                ref TrieSlot<TKey> slot = ref SlotAt(rootSlots, KeyBits<TKey>.Chunk(dst, 0));
+                TrieSlot<TKey>[]? next = slot.Node;
+                nodes[i] = next;
+                if (next is not null)
+                {
+                    Prefetch(ref SlotAt(next, KeyBits<TKey>.Chunk(dst, 8)));
+                    pending++;
+                }
+                else if (slot.Bucket is not null)
+                {
+                    PrefetchBucket(slot.Bucket);
+                }
+            }
+            for (int depth = 8; pending > 0; depth += 8)
+            {
+                pending = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    TrieSlot<TKey>[]? node = nodes[i];
+                    if (node is null) continue;
+                    TKey dst = Unsafe.Add(ref kg, i).Dst;
+                    ref TrieSlot<TKey> slot = ref SlotAt(node, KeyBits<TKey>.Chunk(dst, depth));
+                    TrieSlot<TKey>[]? next = slot.Node;
+                    nodes[i] = next;
+                    if (next is not null)
+                    {
+                        Prefetch(ref SlotAt(next, KeyBits<TKey>.Chunk(dst, depth + 8)));
+                        pending++;
+                    }
+                    else if (slot.Bucket is not null)
+                    {
+                        PrefetchBucket(slot.Bucket);
+                    }
+                }
+            }
+            for (int i = 0; i < n; i++)
+                Unsafe.Add(ref r0, g + i) = Lookup(root, Unsafe.Add(ref kg, i));
+        }
     }
 
     // ---- ordering ----------------------------------------------------------------------------
@@ -157,11 +239,11 @@ internal static class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TK
     public static TrieNode<TKey> Build(Rule<TKey>[] rules)
     {
         Array.Sort(rules, SpecificityComparer.Instance);
-        return BuildNode(rules, 0);
+        return new TrieNode<TKey>(BuildNode(rules, 0), rules.Length);
     }
 
     /// <summary>Builds a node at <paramref name="depth"/> from rules sorted most specific first.</summary>
-    private static TrieNode<TKey> BuildNode(ReadOnlySpan<Rule<TKey>> sorted, int depth)
+    private static TrieSlot<TKey>[] BuildNode(ReadOnlySpan<Rule<TKey>> sorted, int depth)
     {
         var slotRules = new List<Rule<TKey>>?[256];
         var childRules = new List<Rule<TKey>>?[256];
@@ -183,9 +265,10 @@ internal static class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TK
             slots[i].Rules = slotRules[i]?.ToArray();
             List<Rule<TKey>>? c = childRules[i];
             if (c is null) continue;
-            slots[i].Child = c.Count <= BucketMax ? c.ToArray() : BuildNode(CollectionsMarshal.AsSpan(c), depth + 8);
+            if (c.Count <= BucketMax) slots[i].Bucket = c.ToArray();
+            else slots[i].Node = BuildNode(CollectionsMarshal.AsSpan(c), depth + 8);
         }
-        return new TrieNode<TKey>(depth, slots, sorted.Length);
+        return slots;
     }
 
     /// <summary>The slots a rule of this node's level covers.</summary>
@@ -198,33 +281,48 @@ internal static class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TK
 
     /// <summary>
     /// Returns a new root with <paramref name="r"/> inserted / removed (by id) / its action replaced
-    /// (same id and selectors). Copies only the path to the change; <paramref name="n"/> is untouched.
+    /// (same id and selectors). Copies only the path to the change; <paramref name="root"/> is untouched.
     /// </summary>
-    public static TrieNode<TKey> Modify(TrieNode<TKey> n, in Rule<TKey> r, Op op)
+    public static TrieNode<TKey> Modify(TrieNode<TKey> root, in Rule<TKey> r, Op op) =>
+        new(ModifyNode(root.Slots, 0, r, op), root.Count + (op == Op.Insert ? 1 : op == Op.Remove ? -1 : 0));
+
+    private static TrieSlot<TKey>[] ModifyNode(TrieSlot<TKey>[] node, int d, in Rule<TKey> r, Op op)
     {
-        var slots = (TrieSlot<TKey>[])n.Slots.Clone();
-        int d = n.Depth;
+        var slots = (TrieSlot<TKey>[])node.Clone();
         if (LevelOf(r.DstLen) == d)
         {
             (int first, int count) = Expansion(r, d);
             for (int i = first; i < first + count; i++) slots[i].Rules = ModifyList(slots[i].Rules, r, op);
+            return slots;
         }
-        else
+        ref TrieSlot<TKey> slot = ref slots[KeyBits<TKey>.Chunk(r.Dst, d)];
+        if (slot.Node is not null)
         {
-            int i = KeyBits<TKey>.Chunk(r.Dst, d);
-            object? child = slots[i].Child;
-            if (child is TrieNode<TKey> childNode)
+            TrieSlot<TKey>[] m = ModifyNode(slot.Node, d + 8, r, op);
+            if (op == Op.Remove && CountAtMost(m, d + 8, CollapseAt) <= CollapseAt)
             {
-                TrieNode<TKey> m = Modify(childNode, r, op);
-                slots[i].Child = op == Op.Remove && m.Count <= CollapseAt ? Collapse(m) : m;
+                slot.Node = null;
+                slot.Bucket = Collapse(m, d + 8);
             }
             else
             {
-                Rule<TKey>[]? list = ModifyList((Rule<TKey>[]?)child, r, op);
-                slots[i].Child = list is not null && list.Length > BucketMax ? BuildNode(list, d + 8) : list;
+                slot.Node = m;
             }
         }
-        return new TrieNode<TKey>(d, slots, n.Count + (op == Op.Insert ? 1 : op == Op.Remove ? -1 : 0));
+        else
+        {
+            Rule<TKey>[]? list = ModifyList(slot.Bucket, r, op);
+            if (list is not null && list.Length > BucketMax)
+            {
+                slot.Bucket = null;
+                slot.Node = BuildNode(list, d + 8);
+            }
+            else
+            {
+                slot.Bucket = list;
+            }
+        }
+        return slots;
     }
 
     private static Rule<TKey>[]? ModifyList(Rule<TKey>[]? list, in Rule<TKey> r, Op op)
@@ -262,47 +360,65 @@ internal static class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TK
         return -1;
     }
 
-    /// <summary>All distinct rules of a subtree, sorted most specific first, as one bucket.</summary>
-    private static Rule<TKey>[]? Collapse(TrieNode<TKey> n)
+    /// <summary>Distinct rules under a node, counted up to just past <paramref name="limit"/> (early exit).</summary>
+    private static int CountAtMost(TrieSlot<TKey>[] node, int depth, int limit)
     {
-        if (n.Count == 0) return null;
-        var all = new List<Rule<TKey>>(n.Count);
-        Collect(n, all);
+        int n = 0;
+        for (int i = 0; i < 256 && n <= limit; i++)
+        {
+            ref TrieSlot<TKey> s = ref node[i];
+            if (s.Rules is not null)
+                foreach (ref readonly Rule<TKey> r in s.Rules.AsSpan())
+                    if (Expansion(r, depth).First == i) n++;
+            if (s.Bucket is not null) n += s.Bucket.Length;
+            else if (s.Node is not null) n += CountAtMost(s.Node, depth + 8, limit - n);
+        }
+        return n;
+    }
+
+    /// <summary>All distinct rules of a subtree, sorted most specific first, as one bucket.</summary>
+    private static Rule<TKey>[]? Collapse(TrieSlot<TKey>[] node, int depth)
+    {
+        var all = new List<Rule<TKey>>(CollapseAt);
+        Collect(node, depth, all);
+        if (all.Count == 0) return null;
         Rule<TKey>[] bucket = all.ToArray();
         Array.Sort(bucket, SpecificityComparer.Instance);
         return bucket;
     }
 
-    /// <summary>Appends every distinct rule under <paramref name="n"/> (each expanded rule once, at its first slot).</summary>
-    internal static void Collect(TrieNode<TKey> n, List<Rule<TKey>> into)
+    /// <summary>Appends every distinct rule under <paramref name="node"/> (each expanded rule once, at its first slot).</summary>
+    internal static void Collect(TrieSlot<TKey>[] node, int depth, List<Rule<TKey>> into)
     {
         for (int i = 0; i < 256; i++)
         {
-            ref TrieSlot<TKey> s = ref n.Slots[i];
+            ref TrieSlot<TKey> s = ref node[i];
             if (s.Rules is not null)
                 foreach (ref readonly Rule<TKey> r in s.Rules.AsSpan())
-                    if (Expansion(r, n.Depth).First == i) into.Add(r);
-            if (s.Child is TrieNode<TKey> c) Collect(c, into);
-            else if (s.Child is Rule<TKey>[] b) into.AddRange(b);
+                    if (Expansion(r, depth).First == i) into.Add(r);
+            if (s.Node is not null) Collect(s.Node, depth + 8, into);
+            else if (s.Bucket is not null) into.AddRange(s.Bucket);
         }
     }
 
     /// <summary>Node and bucket statistics (for the memory report and tests).</summary>
-    internal static (int Nodes, int Buckets, int MaxBucket, long SlotRuleCopies) Stats(TrieNode<TKey> n)
+    internal static (int Nodes, int Buckets, int MaxBucket, long SlotRuleCopies) Stats(TrieNode<TKey> root) => Stats(root.Slots);
+
+    private static (int Nodes, int Buckets, int MaxBucket, long SlotRuleCopies) Stats(TrieSlot<TKey>[] node)
     {
         int nodes = 1, buckets = 0, maxBucket = 0;
         long copies = 0;
-        foreach (ref readonly TrieSlot<TKey> s in n.Slots.AsSpan())
+        foreach (ref readonly TrieSlot<TKey> s in node.AsSpan())
         {
             copies += s.Rules?.Length ?? 0;
-            if (s.Child is TrieNode<TKey> c)
+            if (s.Node is not null)
             {
-                var (cn, cb, cm, cc) = Stats(c);
+                var (cn, cb, cm, cc) = Stats(s.Node);
                 nodes += cn; buckets += cb; maxBucket = Math.Max(maxBucket, cm); copies += cc;
             }
-            else if (s.Child is Rule<TKey>[] b)
+            else if (s.Bucket is not null)
             {
-                buckets++; maxBucket = Math.Max(maxBucket, b.Length);
+                buckets++; maxBucket = Math.Max(maxBucket, s.Bucket.Length);
             }
         }
         return (nodes, buckets, maxBucket, copies);
@@ -335,25 +451,27 @@ internal struct Rule<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsign
     }
 }
 
-/// <summary>A 256-way trie node (immutable once published).</summary>
+/// <summary>The root of a published trie: the root node's slots and the number of eroutes.</summary>
 internal sealed class TrieNode<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
-    public readonly int Depth;
     public readonly TrieSlot<TKey>[] Slots;
-    /// <summary>Distinct eroutes in this subtree.</summary>
     public readonly int Count;
 
-    public TrieNode(int depth, TrieSlot<TKey>[] slots, int count)
+    public TrieNode(TrieSlot<TKey>[] slots, int count)
     {
-        Depth = depth;
         Slots = slots;
         Count = count;
     }
 }
 
-/// <summary>A node slot: the eroutes of this level covering it, and the deeper part (node or bucket).</summary>
+/// <summary>
+/// A node slot: the eroutes of this level covering it, and the deeper part — a child node (its
+/// 256 slots, so a walk costs one dependent load per level) or a bucket; at most one of the two.
+/// The field says which, so a batch walk can prefetch the next level without touching it.
+/// </summary>
 internal struct TrieSlot<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
-    public object? Child;
+    public TrieSlot<TKey>[]? Node;
+    public Rule<TKey>[]? Bucket;
     public Rule<TKey>[]? Rules;
 }
