@@ -38,6 +38,10 @@ internal static class ErouteBars
         var report = new StringBuilder();
         var json = new Dictionary<string, double>();
 
+        var (latency, parallel) = MemoryLatency();
+        Console.Error.WriteLine(string.Create(Inv, $"fastpath eroute bars: this machine now: random DRAM load {latency:F0} ns dependent, {parallel:F1} ns each with 16 in flight (256 MiB, CPU time)"));
+        json["dram_dependent_load_ns"] = latency;
+        json["dram_parallel16_load_ns"] = parallel;
         Console.Error.WriteLine("fastpath eroute bars: lookups (IPv4)...");
         int[] sizes = [1, 1_000, 100_000, 1_000_000];
         var v4 = new Dictionary<int, double>();
@@ -66,7 +70,9 @@ internal static class ErouteBars
             Console.Error.WriteLine(string.Create(Inv, $"  IPv6 {n,9:N0} eroutes: {ns:F1} ns/lookup CPU, {wall:F1} wall ({total.Elapsed.TotalSeconds:F0} s)"));
         }
 
-        report.AppendLine("## Eroute lookup, batched (256 keys), one thread, ns per lookup");
+        report.AppendLine(Inv, $"Calibration, same run: a random dependent DRAM load costs {latency:F0} ns, {parallel:F1} ns with 16 independent loads in flight (CPU time, 256 MiB buffer).");
+        report.AppendLine();
+        report.AppendLine("## Eroute lookup, batched (256 keys), one thread, ns per lookup (thread CPU time, best pass)");
         report.AppendLine("| eroutes | IPv4 ns | IPv4 Mlookups/s | IPv6 ns | IPv6 Mlookups/s |");
         report.AppendLine("|---:|---:|---:|---:|---:|");
         foreach (int n in sizes)
@@ -147,6 +153,34 @@ internal static class ErouteBars
     {
         for (int b = 0; b < batches; b++)
             snap.Lookup(keys.AsSpan(b * Batch, Batch), results);
+    }
+
+    /// <summary>Pointer chase over a random cyclic permutation of 256 MiB: one chain, and 16 chains interleaved.</summary>
+    private static (double Dependent, double Parallel16) MemoryLatency()
+    {
+        const int n = 32 << 20; // 32M longs = 256 MiB
+        var next = new int[n];
+        var rng = new Random(1);
+        int[] perm = Enumerable.Range(0, n).ToArray();
+        for (int i = n - 1; i > 0; i--) { int j = rng.Next(i + 1); (perm[i], perm[j]) = (perm[j], perm[i]); }
+        for (int i = 0; i < n; i++) next[perm[i]] = perm[(i + 1) % n];
+        double best1 = double.MaxValue, best16 = double.MaxValue;
+        Span<int> q = stackalloc int[16];
+        for (int round = 0; round < 3; round++)
+        {
+            const int steps = 400_000;
+            long c0 = ThreadCpuNs();
+            int p = 0;
+            for (int s = 0; s < steps; s++) p = next[p];
+            best1 = Math.Min(best1, (ThreadCpuNs() - c0) / (double)steps);
+            for (int i = 0; i < 16; i++) q[i] = perm[i * (n / 16)];
+            c0 = ThreadCpuNs();
+            for (int s = 0; s < steps / 16; s++)
+                for (int i = 0; i < 16; i++) q[i] = next[q[i]];
+            best16 = Math.Min(best16, (ThreadCpuNs() - c0) / (double)steps);
+            GC.KeepAlive(p + q[0]);
+        }
+        return (best1, best16);
     }
 
     /// <summary>CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), in nanoseconds.</summary>

@@ -18,6 +18,8 @@ internal static class Program
             return CryptoBars.Run(args.Skip(1).ToArray());
         if (args.Length > 0 && args[0] == "eroute")
             return ErouteBars.Run(args.Skip(1).ToArray());
+        if (args.Length > 0 && args[0] == "eroute-probe")
+            return ErouteProbe.Run(args.Skip(1).ToArray());
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }
