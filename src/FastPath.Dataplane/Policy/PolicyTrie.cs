@@ -9,39 +9,46 @@ namespace FastPath.Dataplane.Policy;
 
 // The eroute lookup structure: a persistent (path-copied, never mutated after publication)
 // multibit trie on the destination address, stride 8, with controlled prefix expansion, whose
-// leaves are short source lists.
+// leaves are short lists ("buckets") of eroutes sorted most specific first.
 //
 // Layout
-// - A TrieNode at depth d (d = 0, 8, 16, ...) has 256 slots, indexed by destination bits
-//   [d, d+8). Slot i holds
-//     Rules: the eroutes whose destination length L is in (d, d+8] (the root also takes L = 0),
-//            expanded over the 2^(d+8-L) slots they cover, sorted most specific first;
-//     Child: null, a child TrieNode at depth d+8, or a *bucket* — a Rule[] of at most BucketMax
-//            eroutes (all with L > d+8, inside the slot's range) sorted most specific first.
-//   A subtree becomes a node only when it holds more than BucketMax (32) eroutes, so the 4 KB
-//   node arrays exist only where the table is dense; sparse ranges cost one small array.
-// - A Rule carries its destination and source prefix+mask, protocol/port ranges, the packed
-//   action and the eroute id, so a lookup returns without touching any other memory.
+// - A node at depth d (d = 0, 8, 16, ...) is a bare TrieSlot[256] array indexed by destination
+//   bits [d, d+8) (no node object: one dependent load per level). Slot i holds
+//     Rules:  the eroutes whose destination length L is in (d, d+8] (the root also takes L = 0),
+//             expanded over the 2^(d+8-L) slots they cover, sorted most specific first;
+//     Child:  null, the child node at depth d+8 (a TrieSlot[]), or a bucket: a Rule[] of at most
+//             BucketMax (32) eroutes, all with L > d+8 inside the slot's range, sorted most
+//             specific first (16-byte slots: a node is 4 KB, which halves the path-copy cost
+//             of 24-byte slots with separate typed fields, measured 197k → see docs/eroute.md).
+//   A subtree becomes a node only when it holds more than BucketMax eroutes, so the 4 KB node
+//   arrays exist only where the table is dense; a sparse range costs one small array.
+// - A Rule (40 bytes for IPv4) carries destination and source prefix+mask, protocol/port ranges,
+//   the packed action and the eroute id: a lookup returns without touching any other memory.
 //
 // Lookup (most specific destination, then most specific source, then protocol/ports):
-//   walk the nodes by destination chunk; the bucket at the end (deepest destinations) is scanned
-//   first; if nothing in it matches the packet's source/protocol/ports, the slot rule lists met on
-//   the way are scanned deepest level first (re-walking from the root, which is in cache, instead
-//   of keeping a stack: no per-lookup zeroing, and the fallback is the rare path). Every list is
-//   sorted by (destination length desc, source length desc, protocol given, narrower destination
-//   ports, narrower source ports, lower id), so the first hit is the answer.
+//   walk the nodes by destination chunk; the bucket at the end (the deepest destinations) is
+//   scanned first; if nothing in it matches the packet's source/protocol/ports, the slot rule
+//   lists met on the way are scanned, deepest level first (re-walking from the root, which is in
+//   cache, instead of keeping a stack: no per-lookup zeroing, and the fallback is the rarer path).
+//   Every list is sorted by (destination length desc, source length desc, protocol given,
+//   narrower destination ports, narrower source ports, lower id), so the first hit is the answer.
 //   IPv4: at most 4 node levels; IPv6: at most 16 (no path compression yet).
+//   Batches (LookupBatch) walk 32 keys level by level and prefetch each key's next slot, its
+//   bucket (up to 4 lines) and rule lists, then look each key up from cache.
 //
-// Updates copy the path: each node from the root to the changed slot (4 KB each) and the changed
+// Updates copy the path: every node from the root to the changed slot (4 KB each) and the changed
 // list/bucket; nothing reachable from a published root is ever written. A bucket that grows past
-// BucketMax becomes a node; a node that shrinks to CollapseAt eroutes becomes a bucket again.
+// BucketMax becomes a node; a node that shrinks to CollapseAt (16) eroutes becomes a bucket again.
 //
-// Why this design (measured on this 2-core Zen 4 VM, perf-scripts/eroute.sh, see docs/eroute.md):
-// a DIR-24-8 table costs 64 MB before the first eroute and a 1 KB second-level chunk per /24
-// touched, i.e. ~1 KB per random host eroute (over the 256 B bar), and cannot be path-copied
-// cheaply. Fixed 256-way nodes everywhere cost 4 KB per /24 touched. Buckets keep the 1M random
-// host-eroute table at ~1 node per /8 and one bucket per /16, so a lookup is one or two cached
-// node reads and one bucket (usually one DRAM miss) scanned linearly (16 entries on average at 1M).
+// Why this design (docs/eroute.md has the numbers and the command): an estimate first — a
+// DIR-24-8 table costs 64 MB before the first eroute plus a 1 KB second-level chunk per /24 that
+// holds a longer prefix (~1 KB per random host eroute, over the 256 B bar) and cannot be
+// path-copied cheaply; fixed 256-way nodes at every level would cost 4 KB per /24 touched. With
+// buckets the 1M-eroute IPv4 table of the realistic mix (ErouteWorkload) has 321 nodes and 82k
+// buckets of 12 eroutes on average; it measured ~165 B per eroute in total (table included), and
+// lookups cost 13 ns (100k) / 20 ns (1M) of CPU when the touched lines are cached. Out of cache
+// they cost what this shared VM's memory costs (a random DRAM access measured ~250 ns dependent,
+// ~14 ns with 16 in flight): see the bar table in docs/eroute.md.
 internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
     /// <summary>Largest bucket (linear list) before it becomes a node.</summary>
@@ -476,13 +483,28 @@ internal sealed class TrieNode<TKey> where TKey : unmanaged, IBinaryInteger<TKey
 }
 
 /// <summary>
-/// A node slot: the eroutes of this level covering it, and the deeper part — a child node (its
-/// 256 slots, so a walk costs one dependent load per level) or a bucket; at most one of the two.
-/// The field says which, so a batch walk can prefetch the next level without touching it.
+/// A node slot (16 bytes): the eroutes of this level covering it, and the deeper part — a child
+/// node (its 256 slots, so a walk costs one dependent load per level) or a bucket. The kind is the
+/// array type of <see cref="Child"/>: checking it reads the bucket's first line (which the scan
+/// needs anyway) or a node's header line (nodes are few and stay cached).
 /// </summary>
 internal struct TrieSlot<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
-    public TrieSlot<TKey>[]? Node;
-    public Rule<TKey>[]? Bucket;
+    /// <summary>Null, the child node (TrieSlot[]) or the bucket (Rule[]).</summary>
+    public object? Child;
     public Rule<TKey>[]? Rules;
+
+    public TrieSlot<TKey>[]? Node
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        readonly get => Child is not null && Child.GetType() == typeof(TrieSlot<TKey>[]) ? Unsafe.As<TrieSlot<TKey>[]>(Child) : null;
+        set => Child = value;
+    }
+
+    public Rule<TKey>[]? Bucket
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        readonly get => Child is not null && Child.GetType() == typeof(Rule<TKey>[]) ? Unsafe.As<Rule<TKey>[]>(Child) : null;
+        set => Child = value;
+    }
 }
