@@ -22,7 +22,7 @@ namespace FastPath.Dataplane.Policy;
 //             of 24-byte slots with separate typed fields, measured 197k → see docs/eroute.md).
 //   A subtree becomes a node only when it holds more than BucketMax eroutes, so the 4 KB node
 //   arrays exist only where the table is dense; a sparse range costs one small array.
-// - A Rule (40 bytes for IPv4) carries destination and source prefix+mask, protocol/port ranges,
+// - A Rule (32 bytes for IPv4, 64 for IPv6) carries destination and source prefix and length, protocol/port ranges,
 //   the packed action and the eroute id: a lookup returns without touching any other memory.
 //
 // Lookup (most specific destination, then most specific source, then protocol/ports):
@@ -74,10 +74,31 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool Matches(ref Rule<TKey> r, in FlowKey<TKey> k) =>
-        (k.Dst & r.DstMask) == r.Dst && (k.Src & r.SrcMask) == r.Src
+        (k.Dst & MaskOf(r.DstLen)) == r.Dst && (k.Src & MaskOf(r.SrcLen)) == r.Src
         && (r.Protocol == 0 || (r.Protocol == k.Protocol
             && (uint)(k.DstPort - r.DstPortLo) <= (uint)(r.DstPortHi - r.DstPortLo)
             && (uint)(k.SrcPort - r.SrcPortLo) <= (uint)(r.SrcPortHi - r.SrcPortLo)));
+
+    /// <summary>Prefix mask of a length: shift for IPv4, table for IPv6 (rules store only lengths: 32-byte IPv4 rules).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TKey MaskOf(byte len)
+    {
+        if (typeof(TKey) == typeof(uint))
+        {
+            uint m = (uint)(0xFFFF_FFFF_0000_0000UL >> len);
+            return Unsafe.As<uint, TKey>(ref m);
+        }
+        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_masks), len);
+    }
+
+    private static readonly TKey[] s_masks = CreateMasks();
+
+    private static TKey[] CreateMasks()
+    {
+        var masks = new TKey[KeyBits<TKey>.Width + 1];
+        for (int i = 0; i < masks.Length; i++) masks[i] = KeyBits<TKey>.Mask(i);
+        return masks;
+    }
 
     /// <summary>The first rule in <paramref name="rules"/> matching <paramref name="k"/>, as a match, or none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -448,9 +469,7 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
 internal struct Rule<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
     public TKey Dst;
-    public TKey DstMask;
     public TKey Src;
-    public TKey SrcMask;
     public ulong Action;
     public int Id;
     public ushort SrcPortLo, SrcPortHi, DstPortLo, DstPortHi;
@@ -459,9 +478,7 @@ internal struct Rule<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsign
     public Rule(in ErouteSelector<TKey> s, ErouteAction action, int id)
     {
         Dst = s.Dst;
-        DstMask = KeyBits<TKey>.Mask(s.DstLen);
         Src = s.Src;
-        SrcMask = KeyBits<TKey>.Mask(s.SrcLen);
         Action = action.Bits;
         Id = id;
         SrcPortLo = s.SrcPortLo; SrcPortHi = s.SrcPortHi; DstPortLo = s.DstPortLo; DstPortHi = s.DstPortHi;
