@@ -33,8 +33,8 @@ namespace FastPath.Dataplane.Policy;
 //   Every list is sorted by (destination length desc, source length desc, protocol given,
 //   narrower destination ports, narrower source ports, lower id), so the first hit is the answer.
 //   IPv4: at most 4 node levels; IPv6: at most 16 (no path compression yet).
-//   Batches (LookupBatch) walk 32 keys level by level and prefetch each key's next slot, its
-//   bucket (up to 4 lines) and rule lists, then look each key up from cache.
+//   Batches (LookupBatch) walk 16 keys level by level and prefetch each key's next slot, its
+//   bucket (up to 8 lines) and rule lists, then look each key up from cache.
 //
 // Updates copy the path: every node from the root to the changed slot (4 KB each) and the changed
 // list/bucket; nothing reachable from a published root is ever written. A bucket that grows past
@@ -56,7 +56,7 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
     /// <summary>A node whose subtree shrinks to this many eroutes is collapsed back into a bucket.</summary>
     internal const int CollapseAt = 16;
     /// <summary>Keys walked together by the batch lookup (their cache misses overlap).</summary>
-    internal const int Group = 32;
+    internal const int Group = 16;
     /// <summary>Tables up to this many eroutes are looked up without the prefetch pass.</summary>
     internal const int PrefetchFrom = 4096;
 
@@ -169,14 +169,15 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchBucket(Rule<TKey>[] bucket)
     {
-        // The array header and the first rules share a line; prefetch up to 4 lines of rules.
+        // The array header and the first rules share a line; prefetch up to 8 lines of rules (measured
+        // at 1M IPv4 eroutes, 12 per bucket on average: 4 lines ~135 ns, 8 lines ~115 ns, 16 the same).
         ref byte first = ref Unsafe.As<Rule<TKey>, byte>(ref MemoryMarshal.GetArrayDataReference(bucket));
-        int bytes = Math.Min(bucket.Length * Unsafe.SizeOf<Rule<TKey>>(), 256);
+        int bytes = Math.Min(bucket.Length * Unsafe.SizeOf<Rule<TKey>>(), 512);
         for (int offset = 0; offset < bytes; offset += 64) Prefetch(ref Unsafe.Add(ref first, offset));
     }
 
     /// <summary>
-    /// Batch lookup with group prefetching: the keys of a group of 16 first descend the trie
+    /// Batch lookup with group prefetching: the keys of a group of 16 (32 measured the same) first descend the trie
     /// together, level by level, prefetching each key's next slot (or bucket) one level ahead, so
     /// up to 16 cache misses are in flight at once instead of one (a single walk is a chain of
     /// dependent loads); then each key is looked up normally, from cache. Same answers as
