@@ -57,8 +57,13 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
     internal const int CollapseAt = 16;
     /// <summary>Keys walked together by the batch lookup (their cache misses overlap).</summary>
     internal const int Group = 16;
-    /// <summary>Tables up to this many eroutes are looked up without the prefetch pass.</summary>
-    internal const int PrefetchFrom = 4096;
+    /// <summary>
+    /// Tables up to this many eroutes (~40 MB, beyond this host's 32 MB L3) are looked up without
+    /// the prefetch pass: when the table is cache-resident the pass only adds work (measured at
+    /// 100k IPv4 eroutes, quiet machine: 32 ns without, 48 ns with; at 1k: 17 vs 23 ns), while at
+    /// 1M it halves the time (240 → 115 ns).
+    /// </summary>
+    internal const int PrefetchFrom = 1 << 18;
 
     public static TrieNode<TKey> Empty { get; } = new(new TrieSlot<TKey>[256], 0);
 
@@ -191,7 +196,7 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
         if (root.Count <= PrefetchFrom)
         {
-            // Small tables live in L1/L2: the prefetch pass would only add work (measured 17 vs 23 ns at 1k).
+            // Cache-resident table: the prefetch pass would only add work (see PrefetchFrom).
             for (int i = 0; i < keys.Length; i++) Unsafe.Add(ref r0, i) = Lookup(root, Unsafe.Add(ref k0, i));
             return;
         }
