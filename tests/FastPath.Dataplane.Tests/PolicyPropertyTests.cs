@@ -53,6 +53,10 @@ public class PolicyPropertyTests
         ErouteSnapshot<TKey> snap = table.Current;
         Assert.Equal(entries.Count, snap.Count);
         snap.Lookup(keys, results);
+        // The prefetching batch path (used above 256k eroutes) must give the same answers at any size.
+        var prefetched = new ErouteMatch[keys.Length];
+        PolicyTrie<TKey>.LookupBatchPrefetched(snap.Root, keys, prefetched);
+        Assert.Equal(results, prefetched);
         var actionById = entries.ToDictionary(e => e.Id, e => e.Action);
         for (int i = 0; i < keys.Length; i++)
         {

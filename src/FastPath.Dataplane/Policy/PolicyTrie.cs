@@ -200,6 +200,16 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
             for (int i = 0; i < keys.Length; i++) Unsafe.Add(ref r0, i) = Lookup(root, Unsafe.Add(ref k0, i));
             return;
         }
+        LookupBatchPrefetched(root, keys, results);
+    }
+
+    /// <summary>The prefetching batch lookup, whatever the table size (tests call it directly).</summary>
+    [SkipLocalsInit]
+    internal static void LookupBatchPrefetched(TrieNode<TKey> root, ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
+    {
+        TrieSlot<TKey>[] rootSlots = root.Slots;
+        ref FlowKey<TKey> k0 = ref MemoryMarshal.GetReference(keys);
+        ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
         NodeRefs nodes = default;
         for (int g = 0; g < keys.Length; g += Group)
         {
