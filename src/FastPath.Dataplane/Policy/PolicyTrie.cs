@@ -18,8 +18,8 @@ namespace FastPath.Dataplane.Policy;
 //             expanded over the 2^(d+8-L) slots they cover, sorted most specific first;
 //     Child:  null, the child node at depth d+8 (a TrieSlot[]), or a bucket: a Rule[] of at most
 //             BucketMax (32) eroutes, all with L > d+8 inside the slot's range, sorted most
-//             specific first (16-byte slots: a node is 4 KB, which halves the path-copy cost
-//             of 24-byte slots with separate typed fields, measured 197k → see docs/eroute.md).
+//             specific first (16-byte slots: a node is 4 KB; 24-byte slots with separate typed
+//             Node/Bucket fields made path copies slower: 197k vs 234k updates/s measured).
 //   A subtree becomes a node only when it holds more than BucketMax eroutes, so the 4 KB node
 //   arrays exist only where the table is dense; a sparse range costs one small array.
 // - A Rule (32 bytes for IPv4, 64 for IPv6) carries destination and source prefix and length, protocol/port ranges,
@@ -45,10 +45,10 @@ namespace FastPath.Dataplane.Policy;
 // holds a longer prefix (~1 KB per random host eroute, over the 256 B bar) and cannot be
 // path-copied cheaply; fixed 256-way nodes at every level would cost 4 KB per /24 touched. With
 // buckets the 1M-eroute IPv4 table of the realistic mix (ErouteWorkload) has 321 nodes and 82k
-// buckets of 12 eroutes on average; it measured ~165 B per eroute in total (table included), and
-// lookups cost 13 ns (100k) / 20 ns (1M) of CPU when the touched lines are cached. Out of cache
-// they cost what this shared VM's memory costs (a random DRAM access measured ~250 ns dependent,
-// ~14 ns with 16 in flight): see the bar table in docs/eroute.md.
+// buckets of 12 eroutes on average; it measured 154 B per eroute in total (table included), and
+// lookups cost 12 ns (100k) / 20 ns (1M) of CPU when the touched lines are cached. Out of cache
+// they cost what this shared VM's memory costs (a random DRAM access measured 155-260 ns dependent,
+// depending on the neighbours' load, 10-14 ns with 16 in flight): see the bar table in docs/eroute.md.
 internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
     /// <summary>Largest bucket (linear list) before it becomes a node.</summary>
