@@ -1,0 +1,130 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FastPath.Dataplane.Policy;
+
+/// <summary>
+/// What the policy says about one packet: accept (forward / encrypt) or drop with a reason, and the
+/// eroute that decided (<see cref="ErouteMatch.None"/> when none matched).
+/// </summary>
+public readonly record struct PolicyVerdict(bool Accept, DropReason Reason, ErouteMatch Match)
+{
+    internal static PolicyVerdict Allow(ErouteMatch m) => new(true, default, m);
+    internal static PolicyVerdict Deny(DropReason reason, ErouteMatch m) => new(false, reason, m);
+}
+
+/// <summary>
+/// One immutable version of an eroute table (RCU snapshot). Workers read
+/// <see cref="ErouteTable{TKey}.Current"/> once per batch, after their quiescent point, and use it
+/// for the whole batch: every lookup in the batch sees the same table, and a concurrent replace
+/// never shows a packet a state that is neither the old table nor the new one. No method
+/// allocates, locks or throws (except span-length misuse).
+/// </summary>
+public sealed class ErouteSnapshot<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+{
+    internal readonly TrieNode<TKey> Root;
+
+    /// <summary>Publication number (1 for the first table, +1 per published change).</summary>
+    public long Version { get; }
+
+    /// <summary>Number of eroutes.</summary>
+    public int Count => Root.Count;
+
+    internal ErouteSnapshot(TrieNode<TKey> root, long version)
+    {
+        Root = root;
+        Version = version;
+    }
+
+    /// <summary>The most specific eroute for <paramref name="key"/>: destination, then source, then protocol/ports.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ErouteMatch Lookup(in FlowKey<TKey> key) => PolicyTrie<TKey>.Lookup(Root, key);
+
+    /// <summary>Looks up a batch: <c>results[i]</c> = <c>Lookup(keys[i])</c> (prefetching, see PolicyTrie.LookupBatch).</summary>
+    public void Lookup(ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
+    {
+        if (results.Length < keys.Length) ThrowResultsTooShort();
+        PolicyTrie<TKey>.LookupBatch(Root, keys, results);
+    }
+
+    /// <summary>Looks up a batch and counts each hit in the worker's <paramref name="counters"/>.</summary>
+    public void Lookup(ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results, HitCounters counters)
+    {
+        ArgumentNullException.ThrowIfNull(counters);
+        if (results.Length < keys.Length) ThrowResultsTooShort();
+        PolicyTrie<TKey>.LookupBatch(Root, keys, results);
+        ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            int id = Unsafe.Add(ref r0, i).Id;
+            if (id >= 0) counters.Count(id);
+        }
+    }
+
+    /// <summary>
+    /// Outbound decision for a packet from the inside: no eroute → drop NoPolicy (KLIPS fails
+    /// closed); SA → accept (encrypt with <c>Match.Action.SaHandle</c>); %pass/%passthrough →
+    /// accept in clear; %drop → ShuntDrop; %reject → ShuntReject (the caller asks its
+    /// <see cref="RejectRateLimiter"/> whether to send the ICMP unreachable); %hold → ShuntHold;
+    /// %trap → not accepted with ShuntHold, and the caller hands the packet to its
+    /// <see cref="TrapHoldQueue{THandle, TKey}"/>, which holds it (or drops it with ShuntHold when full).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public PolicyVerdict DecideOutbound(in FlowKey<TKey> key) => Decide(Lookup(key));
+
+    /// <summary>The outbound decision for an already looked-up match (see <see cref="DecideOutbound"/>).</summary>
+    public static PolicyVerdict Decide(ErouteMatch m) => m.Action.Kind switch
+    {
+        ErouteActionKind.Sa or ErouteActionKind.Pass or ErouteActionKind.Passthrough => PolicyVerdict.Allow(m),
+        ErouteActionKind.Drop => PolicyVerdict.Deny(DropReason.ShuntDrop, m),
+        ErouteActionKind.Reject => PolicyVerdict.Deny(DropReason.ShuntReject, m),
+        ErouteActionKind.Hold or ErouteActionKind.Trap => PolicyVerdict.Deny(DropReason.ShuntHold, m),
+        _ => PolicyVerdict.Deny(DropReason.NoPolicy, m),
+    };
+
+    /// <summary>
+    /// Inbound check (a) for a decrypted packet (fixes seed 000 bug #7): its inner source and
+    /// destination, reversed, must select an eroute whose action is the SA group the packet
+    /// arrived on (<paramref name="saGroup"/> = the group's outbound SPI, as in the eroute).
+    /// Anything else — no eroute, a shunt, another SA group — is a PolicyMismatch drop.
+    /// </summary>
+    public PolicyVerdict CheckDecrypted(in FlowKey<TKey> inner, uint saGroup)
+    {
+        ErouteMatch m = Lookup(inner.Reversed());
+        return m.Action.Kind == ErouteActionKind.Sa && m.Action.SaHandle == saGroup
+            ? PolicyVerdict.Allow(m)
+            : PolicyVerdict.Deny(DropReason.PolicyMismatch, m);
+    }
+
+    /// <summary>
+    /// Inbound check (a) against explicit SA selectors (outbound orientation: Src = our side,
+    /// Dst = the peer's side, as in the eroute): the decrypted inner packet, reversed, must match.
+    /// </summary>
+    public static PolicyVerdict CheckDecrypted(in FlowKey<TKey> inner, in ErouteSelector<TKey> saSelectors) =>
+        saSelectors.Matches(inner.Reversed())
+            ? PolicyVerdict.Allow(ErouteMatch.None)
+            : PolicyVerdict.Deny(DropReason.PolicyMismatch, ErouteMatch.None);
+
+    /// <summary>
+    /// Inbound check (b) for cleartext arriving on the outside interface: look up the reversed key;
+    /// an eroute that protects the flow (an SA, or %trap/%hold: an SA is wanted) → drop
+    /// CleartextOnProtected; %drop → ShuntDrop; %reject → ShuntReject; no eroute → NoPolicy
+    /// (fail closed); %pass/%passthrough → accept.
+    /// </summary>
+    public PolicyVerdict CheckCleartextFromOutside(in FlowKey<TKey> key)
+    {
+        ErouteMatch m = Lookup(key.Reversed());
+        return m.Action.Kind switch
+        {
+            ErouteActionKind.Pass or ErouteActionKind.Passthrough => PolicyVerdict.Allow(m),
+            ErouteActionKind.Sa or ErouteActionKind.Trap or ErouteActionKind.Hold => PolicyVerdict.Deny(DropReason.CleartextOnProtected, m),
+            ErouteActionKind.Drop => PolicyVerdict.Deny(DropReason.ShuntDrop, m),
+            ErouteActionKind.Reject => PolicyVerdict.Deny(DropReason.ShuntReject, m),
+            _ => PolicyVerdict.Deny(DropReason.NoPolicy, m),
+        };
+    }
+
+    private static void ThrowResultsTooShort() => throw new ArgumentException("results shorter than keys", "results");
+}

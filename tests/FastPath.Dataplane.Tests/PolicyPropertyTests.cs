@@ -1,0 +1,204 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+using FastPath.Dataplane.Policy;
+using Xunit;
+
+namespace FastPath.Dataplane.Tests;
+
+/// <summary>
+/// Property tests: for random realistic tables (up to 100k eroutes) and random packets, the trie's
+/// answer equals a brute-force most-specific-match over all eroutes, for IPv4 and IPv6, after a
+/// bulk build and after many single adds / replaces / deletes (path-copied updates, bucket splits
+/// and collapses).
+/// </summary>
+public class PolicyPropertyTests
+{
+    /// <summary>The reference: scan every eroute, keep the most specific match (the documented order).</summary>
+    internal static int BruteForce<TKey>(IReadOnlyList<(ErouteSelector<TKey> Sel, int Id)> table, in FlowKey<TKey> k)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        int best = -1;
+        ErouteSelector<TKey> bs = default;
+        foreach (var (s, id) in table)
+        {
+            if (!s.Matches(k)) continue;
+            if (best < 0 || MoreSpecific(s, id, bs, best)) { best = id; bs = s; }
+        }
+        return best;
+    }
+
+    private static bool MoreSpecific<TKey>(in ErouteSelector<TKey> a, int aid, in ErouteSelector<TKey> b, int bid)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        if (a.DstLen != b.DstLen) return a.DstLen > b.DstLen;
+        if (a.SrcLen != b.SrcLen) return a.SrcLen > b.SrcLen;
+        if ((a.Protocol != 0) != (b.Protocol != 0)) return a.Protocol != 0;
+        int aw = a.DstPortHi - a.DstPortLo, bw = b.DstPortHi - b.DstPortLo;
+        if (aw != bw) return aw < bw;
+        aw = a.SrcPortHi - a.SrcPortLo; bw = b.SrcPortHi - b.SrcPortLo;
+        if (aw != bw) return aw < bw;
+        return aid < bid;
+    }
+
+    private static void CheckAgainstReference<TKey>(ErouteTable<TKey> table, ErouteWorkload<TKey> w, int packets)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        var entries = table.List();
+        var reference = entries.Select(e => (e.Selector, e.Id)).ToList();
+        var specs = entries.Select(e => new ErouteSpec<TKey>(e.Selector, e.Action, e.Peer)).ToList();
+        FlowKey<TKey>[] keys = w.Packets(specs, packets);
+        var results = new ErouteMatch[keys.Length];
+        ErouteSnapshot<TKey> snap = table.Current;
+        Assert.Equal(entries.Count, snap.Count);
+        snap.Lookup(keys, results);
+        // The prefetching batch path (used above 256k eroutes) must give the same answers at any size.
+        var prefetched = new ErouteMatch[keys.Length];
+        PolicyTrie<TKey>.LookupBatchPrefetched(snap.Root, keys, prefetched);
+        Assert.Equal(results, prefetched);
+        var actionById = entries.ToDictionary(e => e.Id, e => e.Action);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            int want = BruteForce(reference, keys[i]);
+            if (want != results[i].Id) Assert.Fail($"packet {keys[i]}: trie {results[i].Id}, reference {want}");
+            if (want >= 0) Assert.Equal(actionById[want], results[i].Action);
+            Assert.Equal(results[i], snap.Lookup(keys[i]));
+        }
+    }
+
+    public static IEnumerable<object[]> Sizes => [[1, 1], [10, 2], [300, 3], [5_000, 4], [100_000, 5]];
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Ipv4BulkBuildMatchesBruteForce(int count, int seed)
+    {
+        var w = new ErouteWorkload<uint>(seed);
+        var table = new ErouteTable<uint>();
+        table.ReplaceAll(w.Table(count));
+        CheckAgainstReference(table, w, count >= 100_000 ? 1500 : 4000);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Ipv6BulkBuildMatchesBruteForce(int count, int seed)
+    {
+        var w = new ErouteWorkload<UInt128>(seed + 100);
+        var table = new ErouteTable<UInt128>();
+        table.ReplaceAll(w.Table(count));
+        CheckAgainstReference(table, w, count >= 100_000 ? 1000 : 4000);
+    }
+
+    [Theory]
+    [InlineData(2_000, 11)]
+    [InlineData(20_000, 12)]
+    public void Ipv4SingleUpdatesMatchBruteForce(int count, int seed) => SingleUpdates<uint>(count, seed);
+
+    [Theory]
+    [InlineData(2_000, 21)]
+    [InlineData(20_000, 22)]
+    public void Ipv6SingleUpdatesMatchBruteForce(int count, int seed) => SingleUpdates<UInt128>(count, seed);
+
+    private static void SingleUpdates<TKey>(int count, int seed) where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        var w = new ErouteWorkload<TKey>(seed);
+        var rng = new Random(seed);
+        var table = new ErouteTable<TKey>();
+        var live = new List<ErouteSpec<TKey>>();
+        // Grow by single adds (bucket splits), check, then churn (deletes collapse nodes), check.
+        foreach (ErouteSpec<TKey> s in w.Table(count))
+        {
+            table.Add(s.Selector, s.Action, s.Peer);
+            live.Add(s);
+        }
+        CheckAgainstReference(table, w, 3000);
+        for (int i = 0; i < count; i++)
+        {
+            int op = rng.Next(10);
+            if (op < 5 && live.Count > 0)
+            {
+                int at = rng.Next(live.Count);
+                Assert.True(table.Delete(live[at].Selector));
+                live[at] = live[^1];
+                live.RemoveAt(live.Count - 1);
+            }
+            else if (op < 7 && live.Count > 0)
+            {
+                int at = rng.Next(live.Count);
+                live[at] = live[at] with { Action = ErouteAction.Sa((uint)rng.Next(0x100, 0x10000)) };
+                table.Replace(live[at].Selector, live[at].Action, live[at].Peer);
+            }
+            else
+            {
+                ErouteSpec<TKey> s = w.NextSpec();
+                if (table.TryGet(s.Selector, out _)) continue;
+                table.Add(s.Selector, s.Action, s.Peer);
+                live.Add(s);
+            }
+        }
+        Assert.Equal(live.Count, table.Count);
+        CheckAgainstReference(table, w, 3000);
+        // Delete down to a handful: nodes collapse back into buckets.
+        while (live.Count > 5)
+        {
+            Assert.True(table.Delete(live[^1].Selector));
+            live.RemoveAt(live.Count - 1);
+        }
+        CheckAgainstReference(table, w, 2000);
+        var (nodes, _, _, _) = PolicyTrie<TKey>.Stats(table.Current.Root);
+        Assert.True(nodes <= 2, $"{nodes} nodes left for 5 eroutes");
+    }
+
+    [Fact]
+    public void EmptyTableMissesEverything()
+    {
+        var table = new ErouteTable<uint>();
+        Assert.Equal(ErouteMatch.None, table.Current.Lookup(new FlowKey<uint>(1, 2)));
+        Assert.Equal(DropReason.NoPolicy, table.Current.DecideOutbound(new FlowKey<uint>(1, 2)).Reason);
+    }
+
+    [Fact]
+    public void DestinationSpecificityBeatsSourceSpecificity()
+    {
+        // Tie-break 1: most specific destination first, even when a broader-destination eroute has
+        // a more specific source.
+        var t = new ErouteTable<uint>();
+        int a = t.Add(ErouteSelector<uint>.Parse("192.0.2.10/32", "198.51.100.0/24"), ErouteAction.Sa(0x1001));
+        int b = t.Add(ErouteSelector<uint>.Parse("192.0.2.0/24", "198.51.100.0/25"), ErouteAction.Sa(0x1002));
+        var k = new FlowKey<uint>(KeyBits<uint>.ParseAddress("192.0.2.10"), KeyBits<uint>.ParseAddress("198.51.100.7"));
+        Assert.Equal(b, t.Current.Lookup(k).Id);
+        // Destination outside the /25: only the /24 eroute matches.
+        k = k with { Dst = KeyBits<uint>.ParseAddress("198.51.100.200") };
+        Assert.Equal(a, t.Current.Lookup(k).Id);
+        // Same destination: the more specific source wins; a non-matching source falls back to a
+        // less specific destination.
+        int c = t.Add(ErouteSelector<uint>.Parse("192.0.2.10/32", "198.51.100.0/25"), ErouteAction.Sa(0x1003));
+        k = k with { Dst = KeyBits<uint>.ParseAddress("198.51.100.7") };
+        Assert.Equal(c, t.Current.Lookup(k).Id);
+        k = k with { Src = KeyBits<uint>.ParseAddress("203.0.113.1") };
+        Assert.Equal(ErouteMatch.None, t.Current.Lookup(k));
+        int d = t.Add(ErouteSelector<uint>.Parse("0.0.0.0/0", "0.0.0.0/0"), ErouteAction.Drop);
+        Assert.Equal(d, t.Current.Lookup(k).Id);
+    }
+
+    [Fact]
+    public void ProtocolAndPortSelectorsRankAfterPrefixes()
+    {
+        var t = new ErouteTable<uint>();
+        var any = ErouteSelector<uint>.Parse("10.0.0.0/8", "192.0.2.0/24");
+        var (s, sl) = KeyBits<uint>.ParsePrefix("10.0.0.0/8");
+        var (d, dl) = KeyBits<uint>.ParsePrefix("192.0.2.0/24");
+        var tcp = new ErouteSelector<uint>(s, sl, d, dl, 6);
+        var https = new ErouteSelector<uint>(s, sl, d, dl, 6, dstPortLo: 443, dstPortHi: 443);
+        int ia = t.Add(any, ErouteAction.Sa(1));
+        int it = t.Add(tcp, ErouteAction.Pass);
+        int ih = t.Add(https, ErouteAction.Drop);
+        uint src = KeyBits<uint>.ParseAddress("10.1.2.3"), dst = KeyBits<uint>.ParseAddress("192.0.2.9");
+        Assert.Equal(ih, t.Current.Lookup(new FlowKey<uint>(src, dst, 6, 5000, 443)).Id);
+        Assert.Equal(it, t.Current.Lookup(new FlowKey<uint>(src, dst, 6, 5000, 80)).Id);
+        Assert.Equal(ia, t.Current.Lookup(new FlowKey<uint>(src, dst, 17, 5000, 443)).Id);
+        // A longer destination prefix still beats a protocol selector.
+        int host = t.Add(ErouteSelector<uint>.Parse("10.0.0.0/8", "192.0.2.9/32"), ErouteAction.Sa(2));
+        Assert.Equal(host, t.Current.Lookup(new FlowKey<uint>(src, dst, 6, 5000, 443)).Id);
+    }
+}
