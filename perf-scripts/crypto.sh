@@ -6,15 +6,5 @@
 # Usage: perf-scripts/crypto.sh [--quick] [--out results/crypto.json]
 # Exit status 0 when every bar passes.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 command -v openssl >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
-out=perf-scripts/results/crypto.json
-args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --out) out=$2; shift 2 ;;
-    *) args+=("$1"); shift ;;
-  esac
-done
-dotnet build bench/FastPath.Benchmarks -c Release -nologo -v quiet -clp:ErrorsOnly
-exec dotnet run --project bench/FastPath.Benchmarks -c Release --no-build -- bars --out "$out" "${args[@]}"
+exec "$(dirname "$0")/bars.sh" bars crypto "$@"

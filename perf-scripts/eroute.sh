@@ -9,14 +9,4 @@
 # Usage: perf-scripts/eroute.sh [--quick] [--out perf-scripts/results/eroute.json]   (~1-2 min)
 # Exit status 0 when every bar passes.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-out=perf-scripts/results/eroute.json
-args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --out) out=$2; shift 2 ;;
-    *) args+=("$1"); shift ;;
-  esac
-done
-dotnet build bench/FastPath.Benchmarks -c Release -nologo -v quiet -clp:ErrorsOnly
-exec dotnet run --project bench/FastPath.Benchmarks -c Release --no-build -- eroute --out "$out" "${args[@]}"
+exec "$(dirname "$0")/bars.sh" eroute eroute "$@"

@@ -9,14 +9,4 @@
 # Exit status 0 when every bar passes. The machine is shared and noisy: the script pins nothing;
 # run it on an otherwise idle machine for absolute numbers.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-out=perf-scripts/results/esp.json
-args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --out) out=$2; shift 2 ;;
-    *) args+=("$1"); shift ;;
-  esac
-done
-dotnet build bench/FastPath.Benchmarks -c Release -nologo -v quiet -clp:ErrorsOnly
-exec dotnet run --project bench/FastPath.Benchmarks -c Release --no-build -- esp --out "$out" "${args[@]}"
+exec "$(dirname "$0")/bars.sh" esp esp "$@"

@@ -7,12 +7,8 @@ using System.Linq;
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Diagnosers;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Perfolizer.Horology;
 
 namespace FastPath.Benchmarks;
 
@@ -39,19 +35,7 @@ internal static class CryptoBars
         int i = Array.IndexOf(args, "--out");
         if (i >= 0 && i + 1 < args.Length) outFile = args[i + 1];
 
-        var job = Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1)
-            .WithWarmupCount(quick ? 2 : 4)
-            .WithIterationCount(quick ? 5 : 9)
-            .WithIterationTime(TimeInterval.FromMilliseconds(quick ? 100 : 200));
-        var config = ManualConfig.CreateEmpty()
-            .AddJob(job)
-            .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddColumnProvider(BenchmarkDotNet.Columns.DefaultColumnProviders.Instance)
-            .AddLogger(BenchmarkDotNet.Loggers.NullLogger.Instance)
-            .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary)
-            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "fastpath-bench"));
+        var config = BarsConfig.Create(quick, iterations: 9, iterationMs: 200, "fastpath-bench");
 
         var results = new List<Result>();
         var sw = Stopwatch.StartNew();

@@ -7,12 +7,8 @@ using System.Linq;
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Diagnosers;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Perfolizer.Horology;
 
 namespace FastPath.Benchmarks;
 
@@ -37,19 +33,7 @@ internal static class EspBars
         int oi = Array.IndexOf(args, "--out");
         if (oi >= 0 && oi + 1 < args.Length) outFile = args[oi + 1];
 
-        var job = Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1)
-            .WithWarmupCount(quick ? 2 : 4)
-            .WithIterationCount(quick ? 5 : 11)
-            .WithIterationTime(TimeInterval.FromMilliseconds(quick ? 100 : 250));
-        var config = ManualConfig.CreateEmpty()
-            .AddJob(job)
-            .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddColumnProvider(BenchmarkDotNet.Columns.DefaultColumnProviders.Instance)
-            .AddLogger(BenchmarkDotNet.Loggers.NullLogger.Instance)
-            .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary)
-            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "fastpath-bench-esp"));
+        var config = BarsConfig.Create(quick, iterations: 11, iterationMs: 250, "fastpath-bench-esp");
 
         var sw = Stopwatch.StartNew();
         Console.Error.WriteLine("fastpath esp bars: running EspEngineBenchmarks (in-process)...");
