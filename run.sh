@@ -2,9 +2,10 @@
 # FastPath entry point. The README's quick start is exactly:
 #   ./run.sh demo    the main job on an embedded default (today: the crypto self-benchmark,
 #                    every ESP suite on every engine; the netns demo tunnel replaces it later)
-#   ./run.sh test    every test (unit, known-answer, differential, ESP layout, allocation), then the
-#                    known-answer tests again under DOTNET_EnableAVX512=0 / EnableAVX2=0 /
-#                    EnableHWIntrinsic=0; ends with one line "Tests: N passed, N failed, N skipped".
+#   ./run.sh test    every test (unit, known-answer, differential, ESP, oracles, eroute, allocation),
+#                    then the crypto known-answer tests and the ESP vectors again under
+#                    DOTNET_EnableAVX512=0 / EnableAVX2=0 / EnableHWIntrinsic=0; ends with one line
+#                    "Tests: N passed, N failed, N skipped".
 # Both install what they need (apt-get as root; NuGet restore) on a fresh Debian 12 with the .NET SDK.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -95,9 +96,14 @@ case "$cmd" in
     # fallback path (VPCLMUL256, 128-bit PCLMUL, AVX2/SSE lanes, portable) meets the same vectors.
     knobs="Category=KAT|FullyQualifiedName~EngineCoverage|FullyQualifiedName~EspTransformTests.SealThenOpen"
     crypto=tests/FastPath.Crypto.Tests/FastPath.Crypto.Tests.csproj
-    run_tests "KAT, DOTNET_EnableAVX512=0" $crypto DOTNET_EnableAVX512=0 -- --filter "$knobs"
-    run_tests "KAT, DOTNET_EnableAVX2=0" $crypto DOTNET_EnableAVX2=0 -- --filter "$knobs"
-    run_tests "KAT, DOTNET_EnableHWIntrinsic=0" $crypto DOTNET_EnableHWIntrinsic=0 -- --filter "$knobs"
+    # The ESP packet vectors (RFC 3602, draft-mcgrew-gcm-test) and round trips too: under
+    # EnableHWIntrinsic=0 the default engine (what SAs are installed with) is the BCL.
+    dataplane=tests/FastPath.Dataplane.Tests/FastPath.Dataplane.Tests.csproj
+    espknobs="Category=KAT|FullyQualifiedName~EspRoundTripTests"
+    for knob in DOTNET_EnableAVX512=0 DOTNET_EnableAVX2=0 DOTNET_EnableHWIntrinsic=0; do
+      run_tests "KAT, $knob" $crypto $knob -- --filter "$knobs"
+      run_tests "ESP vectors, $knob" $dataplane $knob -- --filter "$espknobs"
+    done
     echo "Tests: ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed, ${TOTAL_SKIPPED} skipped"
     [ "$TOTAL_FAILED" -eq 0 ]
     ;;
