@@ -32,7 +32,7 @@ namespace FastPath.Crypto.Intrinsics;
 internal static unsafe class Ghash
 {
     /// <summary>Number of precomputed powers of H.</summary>
-    public const int Powers = 24;
+    public const int Powers = 33;
 
     /// <summary>Bytes of the table: powers H^24..H^1, then their Karatsuba halves (lo ^ hi of each power,
     /// in both 64-bit halves) in the same order.</summary>
@@ -311,9 +311,26 @@ internal static unsafe class Ghash
         return Reduce(lo, hi, mid);
     }
 
+    /// <summary>Adds the unreduced products of <paramref name="ctLength"/> (0..127) bytes of ciphertext
+    /// (zero-padded blocks) and then the length block, with H^(blocks+1) at <paramref name="h"/> (descending
+    /// from there, Karatsuba values at <paramref name="hk"/>); no reduction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AbsorbTailAndLengths(byte* ct, int ctLength, Vector128<ulong> lengths, byte* h, byte* hk,
+        ref Vector128<ulong> lo, ref Vector128<ulong> hi, ref Vector128<ulong> mid)
+    {
+        int i = 0;
+        for (; i + 16 <= ctLength; i += 16) Absorb(Reverse(Vector128.Load(ct + i)), h + i, hk + i, ref lo, ref hi, ref mid);
+        if (i < ctLength)
+        {
+            Absorb(Reverse(LoadPartial(ct + i, ctLength - i)), h + i, hk + i, ref lo, ref hi, ref mid);
+            i += 16;
+        }
+        Absorb(lengths, h + i, hk + i, ref lo, ref hi, ref mid);
+    }
+
     /// <summary>Adds the unreduced Karatsuba product x·H^k (H^k at <paramref name="h"/>, its lo^hi at <paramref name="hk"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Absorb(Vector128<ulong> x, byte* h, byte* hk, ref Vector128<ulong> lo, ref Vector128<ulong> hi, ref Vector128<ulong> mid)
+    public static void Absorb(Vector128<ulong> x, byte* h, byte* hk, ref Vector128<ulong> lo, ref Vector128<ulong> hi, ref Vector128<ulong> mid)
     {
         Vector128<ulong> hv = Vector128.Load((ulong*)h);
         Vector128<ulong> l = Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
