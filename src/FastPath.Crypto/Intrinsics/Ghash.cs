@@ -18,10 +18,10 @@ namespace FastPath.Crypto.Intrinsics;
 // the constant 0xC200000000000000 (x^63 + x^62 + x^57) and no bit shifts.
 //
 // Aggregated reduction: for n blocks with accumulator S, S' = (S + X1)·H^n + X2·H^(n-1) + ... + Xn·H;
-// the 256-bit unreduced products are XORed and reduced once. Powers H^1..H^24 (in the POLYVAL
-// domain, H^k = dot(H^(k-1), H)) are precomputed at keying, stored descending (entry i holds
-// H^(24-i)) so that 8 consecutive entries load straight into [H^8,H^7,H^6,H^5] ‖ [H^4..H^1]
-// vectors. Measured on this host (AMD Zen 4): the 512-bit paths use schoolbook products (4
+// the 256-bit unreduced products are XORed and reduced once. Powers H^1..H^33 (in the POLYVAL
+// domain, H^k = dot(H^(k-1), H)) are precomputed at keying (33 = AesGcmNi.Finish512: 3 batches, a
+// tail of up to 8 blocks and the length block), stored descending (entry i holds H^(33-i)) so that
+// 8 consecutive entries load straight into [H^8,H^7,H^6,H^5] ‖ [H^4..H^1] vectors. Measured on this host (AMD Zen 4): the 512-bit paths use schoolbook products (4
 // multiplies per block, ~4% faster in the stitched loop than Karatsuba, whose 3 multiplies need
 // extra shuffles); the 128-bit per-block path used for short inputs uses Karatsuba (3 multiplies,
 // lo^hi of each power precomputed).
@@ -45,7 +45,12 @@ internal static unsafe class Ghash
 
     public static bool Use256 => Pclmulqdq.V256.IsSupported && Avx2.IsSupported;
 
-    public static Vector128<byte> ReverseMask => Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    public static Vector128<byte> ReverseMask
+    {
+        // Forced inline: a call left in a large method makes the JIT spill every live vector around it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    }
 
     /// <summary>The 16-byte reversal in each 128-bit lane of a 512-bit vector, written out so the JIT
     /// emits it as a constant (Vector512.Create(Vector128) is built on the stack at run time).</summary>
