@@ -18,10 +18,10 @@ namespace FastPath.Crypto.Intrinsics;
 // the constant 0xC200000000000000 (x^63 + x^62 + x^57) and no bit shifts.
 //
 // Aggregated reduction: for n blocks with accumulator S, S' = (S + X1)·H^n + X2·H^(n-1) + ... + Xn·H;
-// the 256-bit unreduced products are XORed and reduced once. Powers H^1..H^24 (in the POLYVAL
-// domain, H^k = dot(H^(k-1), H)) are precomputed at keying, stored descending (entry i holds
-// H^(24-i)) so that 8 consecutive entries load straight into [H^8,H^7,H^6,H^5] ‖ [H^4..H^1]
-// vectors. Measured on this host (AMD Zen 4): the 512-bit paths use schoolbook products (4
+// the 256-bit unreduced products are XORed and reduced once. Powers H^1..H^33 (in the POLYVAL
+// domain, H^k = dot(H^(k-1), H)) are precomputed at keying (33 = AesGcmNi.Finish512: 3 batches, a
+// tail of up to 8 blocks and the length block), stored descending (entry i holds H^(33-i)) so that
+// 8 consecutive entries load straight into [H^8,H^7,H^6,H^5] ‖ [H^4..H^1] vectors. Measured on this host (AMD Zen 4): the 512-bit paths use schoolbook products (4
 // multiplies per block, ~4% faster in the stitched loop than Karatsuba, whose 3 multiplies need
 // extra shuffles); the 128-bit per-block path used for short inputs uses Karatsuba (3 multiplies,
 // lo^hi of each power precomputed).
@@ -32,7 +32,7 @@ namespace FastPath.Crypto.Intrinsics;
 internal static unsafe class Ghash
 {
     /// <summary>Number of precomputed powers of H.</summary>
-    public const int Powers = 24;
+    public const int Powers = 33;
 
     /// <summary>Bytes of the table: powers H^24..H^1, then their Karatsuba halves (lo ^ hi of each power,
     /// in both 64-bit halves) in the same order.</summary>
@@ -45,7 +45,12 @@ internal static unsafe class Ghash
 
     public static bool Use256 => Pclmulqdq.V256.IsSupported && Avx2.IsSupported;
 
-    public static Vector128<byte> ReverseMask => Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    public static Vector128<byte> ReverseMask
+    {
+        // Forced inline: a call left in a large method makes the JIT spill every live vector around it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    }
 
     /// <summary>The 16-byte reversal in each 128-bit lane of a 512-bit vector, written out so the JIT
     /// emits it as a constant (Vector512.Create(Vector128) is built on the stack at run time).</summary>
@@ -311,9 +316,26 @@ internal static unsafe class Ghash
         return Reduce(lo, hi, mid);
     }
 
+    /// <summary>Adds the unreduced products of <paramref name="ctLength"/> (0..127) bytes of ciphertext
+    /// (zero-padded blocks) and then the length block, with H^(blocks+1) at <paramref name="h"/> (descending
+    /// from there, Karatsuba values at <paramref name="hk"/>); no reduction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AbsorbTailAndLengths(byte* ct, int ctLength, Vector128<ulong> lengths, byte* h, byte* hk,
+        ref Vector128<ulong> lo, ref Vector128<ulong> hi, ref Vector128<ulong> mid)
+    {
+        int i = 0;
+        for (; i + 16 <= ctLength; i += 16) Absorb(Reverse(Vector128.Load(ct + i)), h + i, hk + i, ref lo, ref hi, ref mid);
+        if (i < ctLength)
+        {
+            Absorb(Reverse(LoadPartial(ct + i, ctLength - i)), h + i, hk + i, ref lo, ref hi, ref mid);
+            i += 16;
+        }
+        Absorb(lengths, h + i, hk + i, ref lo, ref hi, ref mid);
+    }
+
     /// <summary>Adds the unreduced Karatsuba product x·H^k (H^k at <paramref name="h"/>, its lo^hi at <paramref name="hk"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Absorb(Vector128<ulong> x, byte* h, byte* hk, ref Vector128<ulong> lo, ref Vector128<ulong> hi, ref Vector128<ulong> mid)
+    public static void Absorb(Vector128<ulong> x, byte* h, byte* hk, ref Vector128<ulong> lo, ref Vector128<ulong> hi, ref Vector128<ulong> mid)
     {
         Vector128<ulong> hv = Vector128.Load((ulong*)h);
         Vector128<ulong> l = Pclmulqdq.CarrylessMultiply(x, hv, 0x00);
