@@ -253,7 +253,7 @@ public sealed unsafe class IoNetnsTests
         long deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 5;
         for (uint seq = 0; seq + 32 <= N; seq += 32)
         {
-            for (int i = 0; i < 32; i++) WriteFrame(ref tx[i], seq + (uint)i, 100);
+            for (int i = 0; i < 32; i++) WriteUdpFrame(ref tx[i], (ushort)(10_000 + seq + (uint)i));
             Assert.Equal(32, a.Transmit(tx));
             got1 += Drain(b1, batch, slab);
             got2 += Drain(b2, batch, slab);
@@ -269,8 +269,37 @@ public sealed unsafe class IoNetnsTests
         _out.WriteLine($"fanout: socket 1 got {got1}, socket 2 got {got2}; b1 {b1.Counters}; b2 {b2.Counters}");
         _out.WriteLine(VethNamespaces.Ip($"-n {ns.NsB} -s link show {ns.IfB}"));
         Assert.Equal(total, got1 + got2);   // each frame reached exactly one member of the group
+        Assert.True(got1 > 0 && got2 > 0, "the flow hash spread 1984 flows over both members");
         Assert.Equal(0, b1.Counters.RxRingDrops + b2.Counters.RxRingDrops);
     }
+
+    /// <summary>Ethernet + IPv4 198.51.100.1 -> 198.51.100.2 (TTL 1) + UDP srcPort -> 9, 100 bytes:
+    /// one flow per source port, so PACKET_FANOUT_HASH spreads them. The destination MAC is not b's,
+    /// so b's kernel drops them as PACKET_OTHERHOST (and it has no address or route anyway).</summary>
+    private static void WriteUdpFrame(ref Packet p, ushort srcPort)
+    {
+        const int Length = 100;
+        p.Length = Length;
+        byte* d = p.Data;
+        new Span<byte>(d, Length).Clear();
+        d[0] = 0x02; d[5] = 0x02; d[6] = 0x02; d[11] = 0x01;
+        BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(d + 12, 2), 0x0800);
+        byte* ip = d + 14;
+        ip[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(ip + 2, 2), Length - 14);
+        ip[8] = 1;
+        ip[9] = IpProtocol.Udp;
+        ip[12] = 198; ip[13] = 51; ip[14] = 100; ip[15] = 1;
+        ip[16] = 198; ip[17] = 51; ip[18] = 100; ip[19] = 2;
+        Ipv4Header.At(ip).UpdateChecksum();
+        byte* udp = ip + 20;
+        BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(udp, 2), srcPort);
+        BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(udp + 2, 2), 9);
+        BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(udp + 4, 2), Length - 34);
+    }
+
+    private static bool IsUdpTestFrame(in Packet p) =>
+        p.Length == 100 && p.Data[12] == 0x08 && p.Data[13] == 0x00 && p.Data[14 + 9] == IpProtocol.Udp && p.Data[14 + 19] == 2;
 
     private static long Drain(IPacketIo io, PacketBatch batch, FrameSlab slab)
     {
@@ -278,7 +307,7 @@ public sealed unsafe class IoNetnsTests
         int n;
         while ((n = io.Receive(batch, slab)) > 0)
         {
-            for (int i = 0; i < n; i++) if (IsTestFrame(batch[i])) got++;
+            for (int i = 0; i < n; i++) if (IsUdpTestFrame(batch[i])) got++;
             slab.ReturnAll(batch.Packets);
         }
         return got;
