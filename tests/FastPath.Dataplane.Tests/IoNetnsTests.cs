@@ -313,6 +313,41 @@ public sealed unsafe class IoNetnsTests
         return got;
     }
 
+    [Fact]
+    public void KernelUdpFromAVethArrivesFlaggedChecksumNotReady()
+    {
+        using var ns = new VethNamespaces();
+        VethNamespaces.Ip($"-n {ns.NsA} addr add 198.51.100.1/24 dev {ns.IfA}");
+        VethNamespaces.Ip($"-n {ns.NsB} addr add 198.51.100.2/24 dev {ns.IfB}");
+        using var b = NetworkNamespace.Run(ns.NsB, () => new AfPacketIo(new AfPacketOptions { Interface = ns.IfB, BlockCount = 2 }));
+        using var udp = NetworkNamespace.Run(ns.NsA, () => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp));
+        var to = new System.Net.IPEndPoint(System.Net.IPAddress.Parse("198.51.100.2"), 9);
+        using var slab = new FrameSlab(256);
+        var batch = new PacketBatch(256);
+        int flagged = 0, udpSeen = 0;
+        long deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 5;
+        while (udpSeen < 5 && Stopwatch.GetTimestamp() < deadline)
+        {
+            udp.SendTo(new byte[200], to);
+            b.WaitForReceive(50);
+            int n = b.Receive(batch, slab);
+            for (int i = 0; i < n; i++)
+            {
+                ref Packet p = ref batch[i];
+                if (p.Length >= 42 && p.Data[12] == 0x08 && p.Data[13] == 0 && p.Data[14 + 9] == IpProtocol.Udp)
+                {
+                    udpSeen++;
+                    if ((p.Flags & PacketFlags.ChecksumNotReady) != 0) flagged++;
+                }
+            }
+            slab.ReturnAll(batch.Packets);
+        }
+        _out.WriteLine($"udp frames {udpSeen}, flagged ChecksumNotReady {flagged}; {b.Counters}");
+        Assert.True(udpSeen >= 5, "kernel UDP frames did not arrive");
+        Assert.Equal(udpSeen, flagged);
+        Assert.Equal(flagged, b.Counters.RxChecksumNotReady);
+    }
+
     [Theory]
     [InlineData(64)]
     [InlineData(1400)]
