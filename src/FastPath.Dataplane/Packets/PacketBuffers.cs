@@ -31,6 +31,19 @@ public enum PacketVerdict : byte
     NotEsp,
 }
 
+/// <summary>Per-packet facts from the receiving I/O layer.</summary>
+[Flags]
+public enum PacketFlags : byte
+{
+    None = 0,
+    /// <summary>The kernel left the L4 checksum incomplete (CHECKSUM_PARTIAL; AF_PACKET
+    /// TP_STATUS_CSUMNOTREADY, typical on veth): the pseudo-header sum is in the checksum field
+    /// and the gateway must complete it before forwarding or encrypting (docs/io.md, IO.md #1).</summary>
+    ChecksumNotReady = 1,
+    /// <summary>The kernel verified the L4 checksum (TP_STATUS_CSUM_VALID).</summary>
+    ChecksumValid = 2,
+}
+
 /// <summary>One packet of a batch: a frame (base pointer and size) and the data window inside it.</summary>
 public unsafe struct Packet
 {
@@ -45,6 +58,9 @@ public unsafe struct Packet
     public PacketVerdict Verdict;
     /// <summary>Why, when <see cref="Verdict"/> is <see cref="PacketVerdict.Drop"/>.</summary>
     public DropReason Drop;
+    /// <summary>What the receiving I/O knew about the frame (fits in the struct's padding: the
+    /// descriptor stays 24 bytes).</summary>
+    public PacketFlags Flags;
 
     public readonly byte* Data => Frame + Offset;
     public readonly Span<byte> Span => new(Frame + Offset, Length);
@@ -153,6 +169,9 @@ public sealed class PacketBatch
     public ref Packet this[int index] => ref _packets[index];
 
     public Span<Packet> Packets => _packets.AsSpan(0, Count);
+
+    /// <summary>All <see cref="Capacity"/> descriptors (what an I/O Receive fills before setting <see cref="Count"/>).</summary>
+    public Span<Packet> Slots => _packets.AsSpan();
 
     /// <summary>Appends a packet (false when full).</summary>
     public bool TryAdd(in Packet packet)
