@@ -133,6 +133,8 @@ public sealed unsafe class InMemoryIo : IPacketIo
         {
             if (_rx.Count > 0) return true;
             if (timeoutMs > 0 && Stopwatch.GetElapsedTime(start).TotalMilliseconds >= timeoutMs) return false;
+            // Deliberate: an in-memory endpoint has no fd to poll, and signalling an event from every
+            // Transmit would cost the sender per batch; spin briefly, then sleep 1 ms until the timeout.
             if (spin.NextSpinWillYield) Thread.Sleep(1);
             else spin.SpinOnce();
         }
