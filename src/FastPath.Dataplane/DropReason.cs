@@ -56,6 +56,28 @@ public enum DropReason : byte
     EcnMismatch,
     /// <summary>An IP fragment where a whole datagram is required (ESP on a fragment: no reassembly here).</summary>
     Fragment,
+    /// <summary>No next hop (route) known for the destination: the control plane was asked to resolve it.</summary>
+    NoRoute,
+    /// <summary>The next hop's link-layer address (ARP/ND) is not known yet: the control plane was asked to resolve it.</summary>
+    NoNeighbor,
+    /// <summary>The packet (after ESP) exceeds the path MTU and may not be fragmented (DF / IPv6): ICMP
+    /// "fragmentation needed" / "packet too big" was sent back (RFC 1191, RFC 8201).</summary>
+    FragmentationNeeded,
+    /// <summary>A fragment that cannot be reassembled (overlap, bad offset, too large, inconsistent).</summary>
+    ReassemblyFailed,
+    /// <summary>A partly reassembled datagram timed out.</summary>
+    ReassemblyTimeout,
+    /// <summary>No reassembly slot or buffer left (bounded memory).</summary>
+    ReassemblyNoMemory,
+    /// <summary>A %trap/%hold eroute's per-eroute hold queue was full.</summary>
+    HoldQueueFull,
+    /// <summary>A packet for the control plane (IKE) found its queue full.</summary>
+    ControlQueueFull,
+    /// <summary>Not IPv4/IPv6 (or ARP/ND left to the kernel) on a dataplane interface.</summary>
+    NotIp,
+    /// <summary>Addressed to the gateway itself but not ESP/IKE: left to the kernel, not forwarded.</summary>
+    LocalDelivery,
+    // Reserved for later reasons: append here, before Count.
     /// <summary>Number of reasons (array size), not a reason.</summary>
     Count,
 }
