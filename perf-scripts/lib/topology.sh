@@ -9,8 +9,8 @@
 # Usage (sourced or run):  topology.sh up TAG [kernel|gateway|routed]   topology.sh down TAG
 #   namespaces: fp-TAG-sunset fp-TAG-west fp-TAG-east fp-TAG-sunrise
 #   kernel:  west/east forward in the kernel (ip_forward=1, routes to the far subnet via the peer)
-#   gateway: west/east do NOT forward (ip_forward=0): a userspace gateway (FastPath, or strongSwan's
-#            kernel-libipsec over TUN, which installs its own routes) carries the traffic.
+#   gateway: west/east do NOT forward (ip_forward=0) but have the routes: a userspace gateway
+#            (FastPath) carries the traffic and asks the kernel for next hops.
 #   routed:  ip_forward=1 but no routes to the far subnet (strongSwan kernel-libipsec: its TUN device
 #            and table-220 routes carry the traffic; without them nothing reaches the far side).
 # Interface settings (docs/netns-testbed.md says why): TSO/GSO off on the end hosts (frames on the wire
@@ -71,11 +71,15 @@ topo_up() {
   ip -n "$R" route add 192.0.2.0/25 via 192.0.2.129
   ip -n "$R" -6 route add 2001:db8:1::/64 via 2001:db8:2::1
 
-  if [ "$mode" = kernel ]; then
+  if [ "$mode" = kernel ] || [ "$mode" = gateway ]; then
+    # gateway mode keeps the routes (the dataplane asks the kernel for next hops of %pass traffic)
+    # but forwarding stays off: the kernel itself never forwards.
     ip -n "$W" route add 192.0.2.128/25 via 203.0.113.2
     ip -n "$W" -6 route add 2001:db8:2::/64 via 2001:db8:ffff::2
     ip -n "$E" route add 192.0.2.0/25 via 203.0.113.1
     ip -n "$E" -6 route add 2001:db8:1::/64 via 2001:db8:ffff::1
+  fi
+  if [ "$mode" = kernel ]; then
     for ns in "$W" "$E"; do
       ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
     done
