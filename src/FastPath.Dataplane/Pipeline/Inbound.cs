@@ -1,0 +1,136 @@
+using System;
+using System.Buffers.Binary;
+using FastPath.Dataplane.L3;
+using FastPath.Dataplane.Packets;
+using FastPath.Dataplane.Policy;
+
+namespace FastPath.Dataplane.Pipeline;
+
+// The inbound path: frames from the outside port to the inside port.
+//
+//   RX outside batch
+//     ─► Classifier (outside rules, see Classifier.cs):
+//        ESP / ESP-in-UDP to us ─► verdict Forward (the SPI is noted for the policy check)
+//        IKE (500, 4500 + zero marker) ─► counted IkeSeen, not forwarded (the kernel's socket has it)
+//        NAT keepalive ─► NatKeepalive | other traffic to us ─► LocalDelivery | ARP/ND ─► NotIp
+//        a fragment to us ─► Hooks.HandleInboundFragment (Fragment drop for now)
+//        transit cleartext ─► CheckCleartextFromOutside: protected flow ─► CleartextOnProtected,
+//        %drop/%reject ─► ShuntDrop/ShuntReject, none ─► NoPolicy, %pass ─► Clear (TTL decremented)
+//     ─► EspProcessor.Decapsulate (this worker's SadTable: SPI, replay check before crypto, one
+//        OpenBatch per SA run, replay update after the ICV, padding, inner header, SA selectors,
+//        ECN per RFC 6040)
+//     ─► inbound policy (fixes seed 000 bug #7): when the SA was installed with a policy group (the
+//        outbound SPI of its tunnel), the inner packet, reversed, must select an eroute with that
+//        group (ErouteSnapshot.CheckDecrypted) ─► PolicyMismatch otherwise; the SA's own selectors
+//        (InnerSource/InnerDestination) were already enforced by the ESP engine
+//     ─► TTL of the inner packet decremented (the gateway forwards it: RFC 1812 §5.3.1) ─► TtlExpired
+//     ─► next hop by the inner destination ─► Ethernet ─► TX inside; frames back to the slab.
+
+public sealed unsafe partial class Worker
+{
+    private void ProcessOutside(PacketBatch batch, long now)
+    {
+        Span<Packet> pk = batch.Packets;
+        Counters._rxOutside += pk.Length;
+        ErouteSnapshot<uint>? s4 = null;
+        ErouteSnapshot<UInt128>? s6 = null;
+        int esp = 0;
+        for (int i = 0; i < pk.Length; i++)
+        {
+            ref Packet p = ref pk[i];
+            p.Verdict = PacketVerdict.Forward;
+            ushort etherType = Classifier.StripEthernet(ref p);
+            if (etherType == 0)
+            {
+                Drop(ref p, DropReason.Runt);
+                continue;
+            }
+            ParsedIp ip = Classifier.Parse(ref p, etherType, _local, outside: true);
+            byte* l3 = p.Frame + p.Offset;
+            switch (ip.Class)
+            {
+                case FrameClass.Esp:
+                    int at = ip.L4Offset + (ip.Protocol == IpProtocol.Udp ? UdpHeader.Length : 0);
+                    _spi[i] = p.Length >= at + 4 ? BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(l3 + at, 4)) : 0;
+                    esp++;
+                    break;
+                case FrameClass.Ike:
+                    p.Verdict = Held; // consumed: the kernel's IKE socket has its own copy
+                    Counters._ikeSeen++;
+                    break;
+                case FrameClass.LocalFragment:
+                    HandleInboundFragment(ref p);
+                    break;
+                case FrameClass.Transit:
+                    PolicyVerdict v;
+                    if (ip.Version == 4)
+                    {
+                        s4 ??= _eroutes4.Current;
+                        v = s4.CheckCleartextFromOutside(Classifier.KeyV4(l3, p.Length));
+                    }
+                    else
+                    {
+                        s6 ??= _eroutes6.Current;
+                        v = s6.CheckCleartextFromOutside(Classifier.KeyV6(l3, p.Length));
+                    }
+                    if (!v.Accept) Drop(ref p, v.Reason);
+                    else if (!DecrementTtl(l3, ip.Version)) Drop(ref p, DropReason.TtlExpired);
+                    else p.Verdict = Clear;
+                    break;
+                default: // Invalid, NotIp, LocalDelivery, NatKeepalive
+                    Drop(ref p, ip.Reason);
+                    break;
+            }
+        }
+
+        if (esp != 0) _esp.Decapsulate(pk, _sad);
+
+        for (int i = 0; i < pk.Length; i++)
+        {
+            ref Packet p = ref pk[i];
+            if (p.Verdict == PacketVerdict.Forward)
+            {
+                byte* inner = p.Frame + p.Offset;
+                int version = inner[0] >> 4;
+                if (_inboundGroup.TryGetValue(_spi[i], out uint group) && group != 0)
+                {
+                    bool ok;
+                    if (version == 4)
+                    {
+                        s4 ??= _eroutes4.Current;
+                        ok = s4.CheckDecrypted(Classifier.KeyV4(inner, p.Length), group).Accept;
+                    }
+                    else
+                    {
+                        s6 ??= _eroutes6.Current;
+                        ok = s6.CheckDecrypted(Classifier.KeyV6(inner, p.Length), group).Accept;
+                    }
+                    if (!ok)
+                    {
+                        Drop(ref p, DropReason.PolicyMismatch);
+                        continue;
+                    }
+                }
+                if (!DecrementTtl(inner, version))
+                {
+                    Drop(ref p, DropReason.TtlExpired);
+                    continue;
+                }
+            }
+            else if (p.Verdict != Clear)
+            {
+                continue;
+            }
+            byte* l3 = p.Frame + p.Offset;
+            IpAddress16 dst = (l3[0] >> 4) == 4 ? IpAddress16.FromIpv4Raw(Ipv4Header.At(l3).DestinationRaw) : Ipv6Header.At(l3).Destination;
+            if (!TryNextHop(dst, now, out NextHop hop, out DropReason miss))
+            {
+                Drop(ref p, miss);
+                continue;
+            }
+            if (Egress(ref p, hop) && p.Verdict == Clear) Counters._clearInbound++;
+        }
+        Transmit(pk, _inside, ref Counters._txInside);
+        Recycle(batch, keepHeld: false);
+    }
+}
