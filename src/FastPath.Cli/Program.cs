@@ -7,7 +7,7 @@ using FastPath.Crypto.Diagnostics;
 
 namespace FastPath.Cli;
 
-/// <summary>The `fastpath` command. Verbs arrive issue by issue; today: `bench` and `engines`.</summary>
+/// <summary>The `fastpath` command. Verbs arrive issue by issue; today: `bench`, `engines`, `manual`, `verify`.</summary>
 internal static class Program
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -21,6 +21,8 @@ internal static class Program
             {
                 "bench" => Bench(args.Skip(1).ToArray()),
                 "engines" => Engines(),
+                "manual" => GatewayVerbs.Manual(args.Skip(1).ToArray()),
+                "verify" => GatewayVerbs.Verify(args.Skip(1).ToArray()),
                 "help" or "--help" or "-h" => Usage(0),
                 _ => Usage(2, $"fastpath: unknown verb '{verb}'"),
             };
@@ -28,6 +30,11 @@ internal static class Program
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"fastpath {verb}: {e.Message}");
+            return 2;
+        }
+        catch (Gateway.Manual.ManualKeyException e)
+        {
+            Console.Error.WriteLine(e.Message);
             return 2;
         }
         catch (FormatException e)
@@ -47,6 +54,12 @@ internal static class Program
                                  ESP seal throughput of every suite on every crypto engine here
                                  (batches of 32 packets; round trip checked against the BCL engine)
               engines            which crypto engines this CPU/runtime supports, and the default
+              manual --script FILE --inside IF --outside IF [--rundir DIR] [--workers N] [--cpus 0,1]
+                     [--batch N] [--io afpacket|afxdp|auto]
+                                 a manually keyed gateway in the foreground (FreeS/WAN's `ipsec spi` /
+                                 `ipsec eroute` lines; docs/manual-keying.md); Ctrl-C stops it
+              verify [--inside IF] [--outside IF]
+                                 checks the fail-closed kernel settings ([OK]/[FAILED] lines)
             """);
         return code;
     }
