@@ -91,7 +91,8 @@ fp_down() {
   for side in west east; do
     [ -f "$d/$side/pid" ] || continue
     pid=$(cat "$d/$side/pid")
-    kill -INT "$pid" 2>/dev/null || true
+    # TERM, not INT: a background job of a non-interactive shell starts with SIGINT ignored.
+    kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$d/$side/pid"

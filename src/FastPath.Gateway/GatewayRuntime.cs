@@ -184,7 +184,7 @@ public sealed class GatewayRuntime : IDisposable
             ["io"] = _ios.Select(io => io.Counters.ToString()).ToArray(),
             ["next_hops"] = Dataplane.NextHops.List().Select(kv => $"{kv.Key} -> if {kv.Value.InterfaceIndex} {NextHop.FormatMac(kv.Value.DestinationMac)} mtu {kv.Value.Mtu}").ToArray(),
         };
-        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, IncludeFields = true });
+        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, IncludeFields = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     private void WriteCounters()
