@@ -22,9 +22,8 @@ namespace FastPath.Dataplane.Pipeline;
 //   3. CompleteChecksum      a frame flagged ChecksumNotReady (CHECKSUM_PARTIAL from a veth:
 //                            the L4 checksum field holds only the pseudo-header sum) about to be
 //                            encrypted or forwarded in clear
-//                            today: passed on unchanged and counted (WorkerCounters.ChecksumNotReady);
-//                            the receiver will drop it unless the sender's tx checksumming is off
-//                            later: finish the one's-complement sum over the L4 segment (Checksum.Add)
+//                            done: the TCP/UDP checksum is finished in place (L3/ChecksumCompletion),
+//                            counted (WorkerCounters.ChecksumNotReady); inconsistent lengths ─► BadHeader
 
 public sealed unsafe partial class Worker
 {
@@ -34,6 +33,12 @@ public sealed unsafe partial class Worker
     /// <summary>FILL-IN POINT 2 (reassembly): an IP fragment addressed to the gateway.</summary>
     private void HandleInboundFragment(ref Packet p) => Drop(ref p, DropReason.Fragment);
 
-    /// <summary>FILL-IN POINT 3 (CHECKSUM_PARTIAL): the L4 checksum of the packet is incomplete.</summary>
-    private void CompleteChecksum(ref Packet p) => Counters._checksumNotReady++;
+    /// <summary>Point 3 (CHECKSUM_PARTIAL): the L4 checksum of the packet is incomplete. Finished in
+    /// place over the pseudo-header and the segment (L3/ChecksumCompletion.cs); a frame whose lengths
+    /// do not add up is dropped (BadHeader) rather than sent with a checksum that can never verify.</summary>
+    private void CompleteChecksum(ref Packet p)
+    {
+        Counters._checksumNotReady++;
+        if (ChecksumCompletion.CompleteIpPacket(ref p) == ChecksumCompletionResult.Malformed) Drop(ref p, DropReason.BadHeader);
+    }
 }

@@ -424,15 +424,30 @@ public class PipelineDropTests
     }
 
     [Fact]
-    public void ChecksumNotReadyFrames_PassedOnUnchangedAndCounted()
+    public unsafe void ChecksumNotReadyFrames_AreCompletedBeforeEncryptionAndCounted()
     {
         using var g = new GatewayPair(wrapWestInside: io => new FlaggingIo(io));
         g.Tunnel();
         byte[] pkt = TestPackets.Ipv4Udp(64, 1);
+        byte[] expected = GatewayPair.AfterHops(pkt, 2);
+        // CHECKSUM_PARTIAL as a veth hands it up: the UDP checksum field holds some partial sum.
+        pkt[20 + 6] = 0x12;
+        pkt[20 + 7] = 0x34;
         g.FromSunset(pkt);
         g.Pump();
         Assert.Equal(1, g.West.Workers[0].Counters.ChecksumNotReady);
-        Assert.Equal(GatewayPair.AfterHops(pkt, 2), Assert.Single(g.AtSunrise())[14..]);
+        byte[] got = Assert.Single(g.AtSunrise())[14..];
+        fixed (byte* ip = got)
+        {
+            ref Ipv4Header h = ref Ipv4Header.At(ip);
+            // The completed checksum verifies (sum over pseudo-header and segment is 0 after Finish).
+            ushort c = Checksum.TransportIpv4(h.SourceRaw, h.DestinationRaw, IpProtocol.Udp, ip + 20, got.Length - 20);
+            Assert.True(c is 0 or 0xFFFF, $"UDP checksum does not verify (residue 0x{c:x4})");
+        }
+        // Everything but the checksum field is what sunset sent (TTL decremented twice).
+        got[26] = expected[26];
+        got[27] = expected[27];
+        Assert.Equal(expected, got);
     }
 
     [Fact]
