@@ -6,8 +6,12 @@
  *
  * Plain libbpf, not libxdp's xdp_program__attach: libxdp's multi-program dispatcher needs bpffs
  * pinning and a dispatcher program of its own; FastPath owns its interfaces and wants exactly one
- * program whose verdict decides what the kernel sees, so it attaches directly with
- * XDP_FLAGS_UPDATE_IF_NOEXIST (never silently replacing someone else's program).
+ * program whose verdict decides what the kernel sees. It attaches through a BPF link
+ * (bpf_link_create(BPF_XDP), kernel >= 5.9): creation fails with EBUSY if any program is already
+ * attached (never silently replacing someone else's), nobody else can replace or remove it
+ * (`ip link set dev X xdp off` gets EBUSY), and it goes away when the link fd is closed: also
+ * when the process dies, and whatever network namespace the closing thread is in (a netlink
+ * detach would act on the ifindex in the *caller's* namespace).
  *
  * Every function returns 0 or a negative errno and, on failure, writes a one-line reason into
  * err (the C# side turns it into the fallback reason). Not thread-safe per handle; one handle per
@@ -32,6 +36,7 @@ struct fp_xdp {
 	int ifindex;
 	int prog_fd;
 	int mode;        /* FP_MODE_NATIVE or FP_MODE_GENERIC once attached */
+	int link_fd;
 	int xsks_fd, ports_fd, verdicts_fd;
 	int ncpus;
 };
@@ -73,7 +78,7 @@ FP_EXPORT int fp_xdp_attach(const char *obj_path, int ifindex, int mode, struct 
 		return -ENOMEM;
 	}
 	h->ifindex = ifindex;
-	h->prog_fd = h->xsks_fd = h->ports_fd = h->verdicts_fd = -1;
+	h->prog_fd = h->link_fd = h->xsks_fd = h->ports_fd = h->verdicts_fd = -1;
 
 	h->obj = bpf_object__open_file(obj_path, NULL);
 	rc = -errno;
@@ -109,26 +114,30 @@ FP_EXPORT int fp_xdp_attach(const char *obj_path, int ifindex, int mode, struct 
 		goto fail;
 	}
 
+	int native_rc = 0;
 	if (mode != FP_MODE_GENERIC) {
-		rc = bpf_xdp_attach(ifindex, h->prog_fd, XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_DRV_MODE, NULL);
-		if (rc == 0) {
+		LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
+		h->link_fd = bpf_link_create(h->prog_fd, ifindex, BPF_XDP, &opts);
+		if (h->link_fd >= 0) {
 			h->mode = FP_MODE_NATIVE;
 			*out = h;
 			return 0;
 		}
+		rc = native_rc = -errno;
 		if (rc == -EBUSY || rc == -EEXIST || mode == FP_MODE_NATIVE) {
 			say(err, errlen, "attach XDP (native) to ifindex %d: %s%s", ifindex, strerror(-rc),
 			    rc == -EBUSY || rc == -EEXIST ? " (another XDP program is attached)" : "");
 			goto fail;
 		}
 	}
-	int native_rc = rc;
-	rc = bpf_xdp_attach(ifindex, h->prog_fd, XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_SKB_MODE, NULL);
-	if (rc == 0) {
+	LIBBPF_OPTS(bpf_link_create_opts, gopts, .flags = XDP_FLAGS_SKB_MODE);
+	h->link_fd = bpf_link_create(h->prog_fd, ifindex, BPF_XDP, &gopts);
+	if (h->link_fd >= 0) {
 		h->mode = FP_MODE_GENERIC;
 		*out = h;
 		return 0;
 	}
+	rc = -errno;
 	if (mode == FP_MODE_AUTO)
 		say(err, errlen, "attach XDP to ifindex %d: native: %s; generic: %s", ifindex, strerror(-native_rc), strerror(-rc));
 	else
@@ -186,16 +195,13 @@ FP_EXPORT int fp_xdp_read_verdicts(struct fp_xdp *h, unsigned long long *out, in
 	return slots;
 }
 
-/* Detaches the program (only if it is still ours) and frees everything. */
+/* Detaches the program (closes the link) and frees everything. Safe from any thread/namespace. */
 FP_EXPORT void fp_xdp_detach(struct fp_xdp *h)
 {
 	if (!h)
 		return;
-	if (h->mode) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = h->prog_fd);
-		__u32 flags = XDP_FLAGS_REPLACE | (h->mode == FP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
-		(void)bpf_xdp_detach(h->ifindex, flags, &opts);
-	}
+	if (h->link_fd >= 0)
+		close(h->link_fd);   /* detaches: the link is the only reference to the attachment */
 	if (h->obj)
 		bpf_object__close(h->obj);
 	free(h);
