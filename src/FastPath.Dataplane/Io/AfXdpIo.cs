@@ -18,7 +18,7 @@ namespace FastPath.Dataplane.Io;
 //   if_nametoindex; XdpProgram.Attach (native, else generic) unless a shared program is given
 //   socket(AF_XDP, SOCK_RAW|SOCK_CLOEXEC, 0)
 //   UMEM: FrameCount x FrameSize bytes, page aligned; XDP_UMEM_REG (headroom 0)
-//   ring sizes: FILL = COMPLETION... see below; XDP_MMAP_OFFSETS; mmap the four rings
+//   ring sizes (FILL = RX = RxFrames, TX = COMPLETION = TxFrames); XDP_MMAP_OFFSETS; mmap the rings
 //   FILL gets every RX frame; bind(sockaddr_xdp{ifindex, queue, XDP_USE_NEED_WAKEUP}) (the kernel
 //   picks zero-copy if the driver has it, else copy: veth is copy only, IO.md)
 //   XDP_MAX_TX_SKB_BUDGET = TxSkbBudget (6.17+; ignored when refused); xsks_map[queue] = fd.
@@ -32,8 +32,11 @@ namespace FastPath.Dataplane.Io;
 // into a FrameSlab frame at its headroom (IPacketIo.cs: ESP needs headroom/tailroom; UMEM frames
 // must go back at once or the fill ring runs dry) and writes the UMEM address straight back into
 // FILL; then a release store of RX.consumer and of FILL.producer per batch. AF_XDP carries no
-// checksum metadata, so Packet.Flags is None: in native mode veth converts CHECKSUM_PARTIAL skbs
-// before XDP sees them (measured: test KernelUdpFromAVethArrivesWithAValidChecksum). Frames
+// checksum metadata, so Packet.Flags is None. Beware (measured, both modes, test
+// KernelUdpFromAVethCarriesAPartialChecksum...): a local kernel sender behind a veth with tx
+// checksum offload hands over CHECKSUM_PARTIAL frames whose L4 checksum is unfinished, and
+// nothing tells us (AF_PACKET flags them). Real NICs deliver complete checksums; on veth turn
+// the sender's offload off (ethtool -K <peer> tx off) or recompute L4 checksums. Frames
 // larger than a slab frame minus headroom are dropped and counted RxTooBig (cannot happen with
 // the default 2048 B chunks: the kernel's limit is chunk - 256 = 1792 B, larger ones it drops as
 // rx_dropped).
