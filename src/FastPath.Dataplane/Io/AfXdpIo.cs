@@ -477,6 +477,13 @@ public sealed unsafe class AfXdpIo : IPacketIo
     /// the call, TxSkbBudget per call, EAGAIN when more is left), bounded by MaxKicks.</summary>
     private void Kick()
     {
+        if (ZeroCopy)
+        {
+            // Zero-copy drivers transmit on their own; they ask for a wakeup through the TX ring flag.
+            if ((Volatile.Read(ref *_tx.Flags) & XskConst.XDP_RING_NEED_WAKEUP) != 0)
+                _ = Libc.sendto(_fd, null, 0, Libc.MSG_DONTWAIT, null, 0);
+            return;
+        }
         for (int k = 0; k < MaxKicks; k++)
         {
             if (Volatile.Read(ref *_tx.Consumer) == _tx.Cached) return;   // all taken

@@ -4,8 +4,8 @@ using FastPath.Dataplane.Packets;
 
 namespace FastPath.Dataplane.Io;
 
-// The packet I/O seen by a worker: one interface, several back ends (AF_PACKET now; in-memory for
-// tests and benchmarks; AF_XDP later). A worker loop is
+// The packet I/O seen by a worker: one interface, several back ends (AF_PACKET, AF_XDP; in-memory for
+// tests and benchmarks; PacketIoFactory picks AF_XDP or AF_PACKET). A worker loop is
 //
 //   while (running) {
 //       if (!io.WaitForReceive(timeoutMs)) { between-batch work; continue; }
