@@ -45,7 +45,13 @@ namespace FastPath.Dataplane.Io;
 // writes the descriptors, publishes TX.producer once, and kicks with sendto(MSG_DONTWAIT): in
 // copy mode the kernel only transmits inside that call, TxSkbBudget descriptors per call
 // (EAGAIN: more are left, call again), so the kick loops (bounded) until the TX ring is drained.
-// No free TX frame even after reaping: the rest of the batch is counted TxQueueFull.
+// No free TX frame even after reaping: the rest of the batch is counted TxQueueFull. Zero-copy
+// drivers transmit on their own: one sendto only when the TX ring asks (need_wakeup).
+//
+// Measured 2026-12-01 (2 vCPU shared with other builds, veth, one forwarder thread RX one veth /
+// TX another, no crypto; docs/io.md): 0.44 Mpps at 64 B and 0.58 Mpps (6.5 Gbit/s) at 1400 B
+// forwarded flat out, 0.44-0.8 us of forwarder CPU per frame, about what AfPacketIo costs; the
+// gain is on the receiving veth (XDP redirect instead of skb + tpacket_rcv). Indicative only.
 //
 // Fail-closed: the program hands every IPv4/IPv6 frame except IKE, ARP, ND and configured
 // management ports to this socket, so the kernel never sees the cleartext or the ESP of the
