@@ -14,12 +14,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 need_packages() {
   # need_packages CMD:PKG ... : install the Debian packages whose command is missing. CMD may be
   # py:MODULE for a Python module of Debian's /usr/bin/python3 (the python3 first on PATH may be
-  # another build without Debian's packages).
+  # another build without Debian's packages), or f=PATH for a file (a library's header).
   local missing=() probe
   for pair in "$@"; do
     probe=${pair%:*}
     case "$probe" in
       py=*) /usr/bin/python3 -c "import ${probe#py=}" >/dev/null 2>&1 || missing+=("${pair##*:}") ;;
+      f=*) [ -e "${probe#f=}" ] || missing+=("${pair##*:}") ;;
       *) command -v "$probe" >/dev/null 2>&1 || missing+=("${pair##*:}") ;;
     esac
   done
@@ -34,7 +35,20 @@ need_packages() {
   apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
 }
 
+# The AF_XDP program and loader shim (native-shims/README.md), built before the managed build so
+# FastPath.Dataplane copies them next to the assemblies. Without the toolchain AF_XDP is
+# unavailable and the I/O falls back to AF_PACKET (its AF_XDP tests then fail, they do not skip).
+XDP_PACKAGES=(clang:clang llc:llvm make:make cc:gcc f=/usr/include/bpf/libbpf.h:libbpf-dev f=/usr/include/xdp/libxdp.h:libxdp-dev)
+native() {
+  if make -s -C native-shims check 2>/dev/null; then
+    make -s -C native-shims
+  else
+    echo "run.sh: clang/libbpf-dev missing: native-shims not built, AF_XDP unavailable" >&2
+  fi
+}
+
 build() {
+  native
   dotnet build FastPath.sln -c Release -nologo -v quiet -clp:ErrorsOnly "$@"
 }
 
@@ -81,14 +95,14 @@ run_tests() {
 cmd=${1:-help}
 case "$cmd" in
   demo)
-    need_packages openssl:openssl
+    need_packages openssl:openssl "${XDP_PACKAGES[@]}"
     build
     dotnet run --project src/FastPath.Cli -c Release --no-build -- bench
     ;;
   test)
     # The oracles the tests use: openssl (speed comparisons), scapy (ESP oracle), tshark (ESP
     # decoder). Tests that need them fail rather than skip when they are missing under CI=true.
-    need_packages openssl:openssl py=scapy:python3-scapy tshark:tshark
+    need_packages openssl:openssl py=scapy:python3-scapy tshark:tshark ethtool:ethtool "${XDP_PACKAGES[@]}"
     build
     TOTAL_PASSED=0 TOTAL_FAILED=0 TOTAL_SKIPPED=0
     run_tests "all tests" FastPath.sln

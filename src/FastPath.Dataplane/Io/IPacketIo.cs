@@ -4,8 +4,8 @@ using FastPath.Dataplane.Packets;
 
 namespace FastPath.Dataplane.Io;
 
-// The packet I/O seen by a worker: one interface, several back ends (AF_PACKET now; in-memory for
-// tests and benchmarks; AF_XDP later). A worker loop is
+// The packet I/O seen by a worker: one interface, several back ends (AF_PACKET, AF_XDP; in-memory for
+// tests and benchmarks; PacketIoFactory picks AF_XDP or AF_PACKET). A worker loop is
 //
 //   while (running) {
 //       if (!io.WaitForReceive(timeoutMs)) { between-batch work; continue; }
@@ -37,6 +37,7 @@ public sealed class IoCounters
     internal long _rxPackets, _rxBytes, _txPackets, _txBytes;
     internal long _rxRingDrops, _rxRingFreezes, _rxTooBig, _rxChecksumNotReady, _rxVlanReinserted;
     internal long _txErrors, _txQueueFull, _pollErrors;
+    internal long _rxFillRingEmpty, _rxInvalidDescs, _txInvalidDescs;
 
     /// <summary>Frames handed to the worker.</summary>
     public long RxPackets => Volatile.Read(ref _rxPackets);
@@ -45,8 +46,9 @@ public sealed class IoCounters
     /// <summary>Frames accepted for transmission by the kernel (or the in-memory queue).</summary>
     public long TxPackets => Volatile.Read(ref _txPackets);
     public long TxBytes => Volatile.Read(ref _txBytes);
-    /// <summary>Frames the kernel dropped because the RX ring was full (PACKET_STATISTICS tp_drops,
-    /// accumulated by <see cref="IPacketIo.RefreshCounters"/>).</summary>
+    /// <summary>Frames the kernel dropped because the RX ring was full (PACKET_STATISTICS tp_drops;
+    /// AF_XDP: XDP_STATISTICS rx_ring_full + rx_dropped), accumulated by
+    /// <see cref="IPacketIo.RefreshCounters"/>.</summary>
     public long RxRingDrops => Volatile.Read(ref _rxRingDrops);
     /// <summary>Times the kernel froze the ring queue (tp_freeze_q_cnt).</summary>
     public long RxRingFreezes => Volatile.Read(ref _rxRingFreezes);
@@ -63,10 +65,18 @@ public sealed class IoCounters
     public long TxQueueFull => Volatile.Read(ref _txQueueFull);
     /// <summary>poll(2) failures other than EINTR.</summary>
     public long PollErrors => Volatile.Read(ref _pollErrors);
+    /// <summary>AF_XDP: times the kernel found the fill ring empty (rx_fill_ring_empty_descs): the
+    /// worker returns UMEM frames too slowly; frames are dropped meanwhile.</summary>
+    public long RxFillRingEmpty => Volatile.Read(ref _rxFillRingEmpty);
+    /// <summary>AF_XDP: invalid descriptors the kernel rejected on the fill ring (rx_invalid_descs).</summary>
+    public long RxInvalidDescs => Volatile.Read(ref _rxInvalidDescs);
+    /// <summary>AF_XDP: invalid TX descriptors the kernel skipped (tx_invalid_descs).</summary>
+    public long TxInvalidDescs => Volatile.Read(ref _txInvalidDescs);
 
     public override string ToString() =>
         $"rx {RxPackets} ({RxBytes} B) tx {TxPackets} ({TxBytes} B) ringDrops {RxRingDrops} freezes {RxRingFreezes} " +
-        $"tooBig {RxTooBig} csumNotReady {RxChecksumNotReady} vlan {RxVlanReinserted} txErrors {TxErrors} txFull {TxQueueFull} pollErrors {PollErrors}";
+        $"tooBig {RxTooBig} csumNotReady {RxChecksumNotReady} vlan {RxVlanReinserted} txErrors {TxErrors} txFull {TxQueueFull} pollErrors {PollErrors}" +
+        (RxFillRingEmpty + RxInvalidDescs + TxInvalidDescs != 0 ? $" fillEmpty {RxFillRingEmpty} rxInvalid {RxInvalidDescs} txInvalid {TxInvalidDescs}" : "");
 }
 
 /// <summary>A packet I/O endpoint used by one worker.</summary>
