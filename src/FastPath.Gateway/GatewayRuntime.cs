@@ -99,16 +99,31 @@ public sealed class GatewayRuntime : IDisposable
             FanoutPorts = options.Workers > 1,
         };
         Dataplane = new Dataplane.Pipeline.Dataplane(dpOptions, worker => (OpenIo(options.InsideInterface, worker), OpenIo(options.OutsideInterface, worker)));
-        _log.LogInformation("dataplane: {Workers} worker(s), {Io}", options.Workers, IoDescription);
+        _log.LogInformation("dataplane: {Workers} worker(s); {Io}", options.Workers, IoDescription);
     }
 
     private IPacketIo OpenIo(string ifname, int worker)
     {
-        // AF_XDP arrives with Io/PacketIoFactory; until it is wired here every kind opens AF_PACKET.
-        var io = new AfPacketIo(new AfPacketOptions { Interface = ifname, FanoutGroup = _options.Workers > 1 ? (ifname == _options.InsideInterface ? 0x4650 : 0x4651) : null });
-        IoDescription = "AF_PACKET (TPACKET_V3 RX ring, sendmmsg TX)";
-        lock (_ios) _ios.Add(io);
-        return io;
+        var kind = _options.Io switch
+        {
+            GatewayIoKind.AfXdp => PacketIoKind.AfXdp,
+            GatewayIoKind.Auto => PacketIoKind.Auto,
+            _ => PacketIoKind.AfPacket,
+        };
+        // One AF_XDP socket per worker on queue = worker index; AF_PACKET workers share a fanout group.
+        var r = PacketIoFactory.Open(ifname, kind, queue: worker, new PacketIoOpenOptions
+        {
+            FanoutGroup = _options.Workers > 1 ? (ifname == _options.InsideInterface ? 0x4650 : 0x4651) : null,
+            // The protected side's hosts may hand up unfinished checksums (CHECKSUM_PARTIAL) that AF_XDP cannot flag.
+            AssumeChecksumNotReady = ifname == _options.InsideInterface,
+        });
+        if (r.FallbackReason is not null) _log.LogWarning("{Interface}: {Description}", ifname, r.Description);
+        lock (_ios)
+        {
+            _ios.Add(r.Io);
+            IoDescription = string.Join("; ", new[] { IoDescription, r.Description }.Where(d => d.Length > 0));
+        }
+        return r.Io;
     }
 
     /// <summary>Starts the resolver (before keying, so peers can be pre-resolved).</summary>

@@ -181,6 +181,12 @@ public sealed class AfXdpOptions
     public IReadOnlyList<int> ManagementTcpPorts { get; init; } = [];
     /// <summary>UDP ports of local management traffic passed to the kernel.</summary>
     public IReadOnlyList<int> ManagementUdpPorts { get; init; } = [];
+    /// <summary>Flag every received frame ChecksumNotReady, so the pipeline recomputes TCP/UDP
+    /// checksums before it encrypts or forwards. AF_XDP carries no CHECKSUM_PARTIAL metadata, and a
+    /// veth peer (or any local sender with checksum offload) hands up unfinished checksums; on a
+    /// protected-side port of such a link this is the only way to get them right. Cost: one pass over
+    /// the L4 bytes per TCP/UDP packet.</summary>
+    public bool AssumeChecksumNotReady { get; init; }
 }
 
 /// <summary>AF_XDP packet I/O bound to one queue of one interface (see the file comment).</summary>
@@ -198,6 +204,7 @@ public sealed unsafe class AfXdpIo : IPacketIo
     private ulong* _txFree;
     private int _txFreeCount;
     private XdpProgram? _program;
+    private readonly PacketFlags _assumePartial;
     private readonly bool _ownsProgram;
     private readonly int _queue;
     private XdpStatistics _lastStats;
@@ -214,6 +221,7 @@ public sealed unsafe class AfXdpIo : IPacketIo
 
         Interface = options.Interface;
         _frameSize = options.FrameSize;
+        _assumePartial = options.AssumeChecksumNotReady ? PacketFlags.ChecksumNotReady : PacketFlags.None;
         _chunkMask = ~(ulong)(options.FrameSize - 1);
         _queue = options.Queue;
 
@@ -375,7 +383,7 @@ public sealed unsafe class AfXdpIo : IPacketIo
                 if (!slab.TryRent(out Packet p)) break;   // this frame stays in RX; the next call resumes here
                 Buffer.MemoryCopy(_umem + d->Addr, p.Frame + p.Offset, room, len);
                 p.Length = len;
-                p.Flags = PacketFlags.None;
+                p.Flags = _assumePartial;
                 packets[n++] = p;
                 bytes += len;
             }

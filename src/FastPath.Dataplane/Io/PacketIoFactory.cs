@@ -34,6 +34,9 @@ public sealed class PacketIoOpenOptions
     public int XdpTxFrames { get; init; } = 2048;
     public IReadOnlyList<int> ManagementTcpPorts { get; init; } = [];
     public IReadOnlyList<int> ManagementUdpPorts { get; init; } = [];
+    /// <summary>AF_XDP: flag received frames ChecksumNotReady (see AfXdpOptions.AssumeChecksumNotReady);
+    /// AF_PACKET reports CHECKSUM_PARTIAL per frame itself.</summary>
+    public bool AssumeChecksumNotReady { get; init; }
     /// <summary>AF_PACKET: PACKET_FANOUT group (several workers on one interface).</summary>
     public int? FanoutGroup { get; init; }
     /// <summary>AF_PACKET: RX ring blocks of 1 MiB.</summary>
@@ -82,6 +85,7 @@ public static class PacketIoFactory
                     Program = options.XdpProgram,
                     RxFrames = options.XdpRxFrames,
                     TxFrames = options.XdpTxFrames,
+                    AssumeChecksumNotReady = options.AssumeChecksumNotReady,
                     ManagementTcpPorts = options.ManagementTcpPorts,
                     ManagementUdpPorts = options.ManagementUdpPorts,
                 });
