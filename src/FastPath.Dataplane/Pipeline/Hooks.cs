@@ -1,5 +1,8 @@
+using System;
 using FastPath.Dataplane.L3;
 using FastPath.Dataplane.Packets;
+using FastPath.Dataplane.Policy;
+using FastPath.Dataplane.Sad;
 
 namespace FastPath.Dataplane.Pipeline;
 
@@ -9,11 +12,10 @@ namespace FastPath.Dataplane.Pipeline;
 // and asserted by tests until then.
 //
 //   1. HandleOversize        after ESP (or for %pass/decrypted packets): L3 length > NextHop.Mtu
-//                            today: drop FragmentationNeeded
-//                            later: inner DF / IPv6 ─► ICMP "fragmentation needed" (RFC 1191, with
+//                            done: inner DF / IPv6 ─► ICMP "fragmentation needed" (RFC 1191, with
 //                            the MTU minus ESP overhead) / "packet too big" (RFC 8201) back to the
-//                            sender; DF clear ─► fragment the outer packet (RFC 4459 §3), or
-//                            fragment the inner one before ESP (RFC 4459 pre-fragmentation)
+//                            sender, before ESP (CheckPathMtu); DF clear ─► the outer packet is
+//                            fragmented after ESP (RFC 4459 §3), the peer reassembles
 //   2. HandleInboundFragment an IP fragment addressed to us (in practice ESP or ESP-in-UDP that a
 //                            path fragmented)
 //                            today: drop Fragment
@@ -27,8 +29,67 @@ namespace FastPath.Dataplane.Pipeline;
 
 public sealed unsafe partial class Worker
 {
-    /// <summary>FILL-IN POINT 1 (PMTU): the packet exceeds the path MTU of <paramref name="hop"/>.</summary>
-    private void HandleOversize(ref Packet p, in NextHop hop) => Drop(ref p, DropReason.FragmentationNeeded);
+    // Point 1 lives in two places. Before ESP (CheckPathMtu, called per run of one SA once its next
+    // hop is known) the inner packet is still readable: what cannot fit after ESP and may not be
+    // fragmented (IPv4 DF, or IPv6, which routers never fragment) gets ICMP "fragmentation needed"
+    // (RFC 1191 §4: the MTU the sender must use is the largest inner length that still fits:
+    // EspOverhead.MaxInnerLength) or "packet too big" (RFC 8201; at least 1280, RFC 8200 §5) and is
+    // dropped FragmentationNeeded — the classic PMTU discovery through a tunnel (RFC 4459 §3.2).
+    // After ESP (HandleOversize) only IPv4 DF-clear packets are left oversize: the outer ESP packet is
+    // fragmented (RFC 4459 §3, post-fragmentation; RFC 4303 §3.3.4 puts it after ESP) and the peer
+    // reassembles. Anything else oversize (a decrypted packet bigger than the inside MTU, IPv6 outer)
+    // is dropped FragmentationNeeded.
+    private const int MaxOuterFragments = 8;
+    private RejectRateLimiter? _pmtuLimiter;
+
+    /// <summary>Before ESP: PMTU for the packets of one SA run whose next hop has MTU <paramref name="mtu"/>.</summary>
+    private void CheckPathMtu(Span<Packet> run, OutboundSa sa, int mtu, long now)
+    {
+        int maxInner = EspOverhead.For(sa).MaxInnerLength(mtu);
+        for (int i = 0; i < run.Length; i++)
+        {
+            ref Packet p = ref run[i];
+            if (p.Verdict != PacketVerdict.Forward || p.Length <= maxInner) continue;
+            byte* ip = p.Frame + p.Offset;
+            bool v4 = (ip[0] >> 4) == 4;
+            if (v4 && (Ipv4Header.At(ip).FlagsFragment & Ipv4Header.DontFragment) == 0) continue; // fragmented after ESP
+            _pmtuLimiter ??= new RejectRateLimiter(1000, 100, now);
+            if (_pmtuLimiter.ShouldSendUnreachable(now)) SendIcmpError(ref p, IcmpError.PathMtu, v4 ? maxInner : Math.Max(1280, maxInner));
+            Drop(ref p, DropReason.FragmentationNeeded);
+        }
+    }
+
+    /// <summary>After ESP: the packet exceeds the path MTU of <paramref name="hop"/>.</summary>
+    private void HandleOversize(ref Packet p, in NextHop hop)
+    {
+        byte* ip = p.Frame + p.Offset;
+        if ((ip[0] >> 4) != 4 || !IsLocalSource(ip))
+        {
+            Drop(ref p, DropReason.FragmentationNeeded);
+            return;
+        }
+        // Our own outer IPv4 ESP packet with DF clear (the SA's DfBit policy copies the inner DF,
+        // which CheckPathMtu already answered): fragment it and send the pieces out of the outside port.
+        Span<Packet> fragments = stackalloc Packet[MaxOuterFragments];
+        FragmentResult r = Ipv4Fragmenter.Fragment(p, 0, hop.Mtu, _slab, fragments, out int n);
+        if (r != FragmentResult.Fragmented)
+        {
+            Drop(ref p, r == FragmentResult.NoFrames ? DropReason.TxFull : DropReason.FragmentationNeeded);
+            return;
+        }
+        int ready = 0;
+        for (int i = 0; i < n; i++)
+            if (Egress(ref fragments[i], hop)) fragments[ready++] = fragments[i];
+        int sent = _outside.Transmit(fragments[..ready]);
+        Counters._txOutside += sent;
+        Counters._outerFragments += n;
+        for (int i = 0; i < n; i++) _slab.Return(fragments[i]);
+        // The original's bytes left as fragments: not transmitted itself, its frame goes back to the
+        // slab with the batch, and it is not counted as a drop (the fragments are the forwarding).
+        p.Verdict = PacketVerdict.Drop;
+    }
+
+    private bool IsLocalSource(byte* ip) => _local.ContainsV4(Ipv4Header.At(ip).SourceRaw);
 
     /// <summary>FILL-IN POINT 2 (reassembly): an IP fragment addressed to the gateway.</summary>
     private void HandleInboundFragment(ref Packet p) => Drop(ref p, DropReason.Fragment);

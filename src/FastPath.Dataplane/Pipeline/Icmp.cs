@@ -23,11 +23,14 @@ internal enum IcmpError : byte
 {
     AdministrativelyProhibited,
     TimeExceeded,
+    /// <summary>IPv4 type 3 code 4 with the next-hop MTU (RFC 1191 §4) / ICMPv6 type 2 "packet too
+    /// big" with the MTU (RFC 8201, RFC 4443 §3.2).</summary>
+    PathMtu,
 }
 
 public sealed unsafe partial class Worker
 {
-    private void SendIcmpError(ref Packet original, IcmpError kind)
+    private void SendIcmpError(ref Packet original, IcmpError kind, int mtu = 0)
     {
         byte* o = original.Frame + original.Offset;
         int version = o[0] >> 4;
@@ -68,8 +71,9 @@ public sealed unsafe partial class Worker
             byte* icmp = ip + Ipv4Header.MinLength;
             ref IcmpHeader c = ref IcmpHeader.At(icmp);
             c.Type = kind == IcmpError.TimeExceeded ? (byte)11 : (byte)3;
-            c.Code = kind == IcmpError.TimeExceeded ? (byte)0 : (byte)13;
-            c.RestOfHeader = 0;
+            c.Code = kind switch { IcmpError.TimeExceeded => 0, IcmpError.PathMtu => 4, _ => 13 };
+            // RFC 1191 §4: unused (16 bits) | next-hop MTU (16 bits), network order.
+            c.RestOfHeader = kind == IcmpError.PathMtu ? (uint)(ushort)mtu : 0;
             c.Checksum = 0;
             Buffer.MemoryCopy(o, icmp + IcmpHeader.Length, quote, quote);
             c.Checksum = Checksum.Compute(icmp, IcmpHeader.Length + quote);
@@ -88,9 +92,10 @@ public sealed unsafe partial class Worker
             h.Destination = dst;
             byte* icmp = ip + Ipv6Header.Length;
             ref IcmpHeader c = ref IcmpHeader.At(icmp);
-            c.Type = kind == IcmpError.TimeExceeded ? (byte)3 : (byte)1;
-            c.Code = kind == IcmpError.TimeExceeded ? (byte)0 : (byte)1;
-            c.RestOfHeader = 0;
+            c.Type = kind switch { IcmpError.TimeExceeded => 3, IcmpError.PathMtu => 2, _ => 1 };
+            c.Code = kind switch { IcmpError.TimeExceeded => 0, IcmpError.PathMtu => 0, _ => 1 };
+            // RFC 4443 §3.2: the 32-bit MTU field.
+            c.RestOfHeader = kind == IcmpError.PathMtu ? (uint)mtu : 0;
             c.Checksum = 0;
             Buffer.MemoryCopy(o, icmp + IcmpHeader.Length, quote, quote);
             c.Checksum = Checksum.TransportIpv6(h.Source, h.Destination, IpProtocol.Icmpv6, icmp, payload);

@@ -207,8 +207,9 @@ public sealed unsafe partial class Worker
                 if (run[i].Verdict == PacketVerdict.Forward) Drop(ref run[i], DropReason.NoState);
             return;
         }
-        _esp.Encapsulate(run, sa);
         bool haveHop = TryNextHop(sa.RemoteAddress, now, out NextHop hop, out DropReason miss);
+        if (haveHop && hop.Mtu != 0) CheckPathMtu(run, sa, hop.Mtu, now); // Hooks.cs: PMTU before ESP
+        _esp.Encapsulate(run, sa);
         for (int i = 0; i < run.Length; i++)
         {
             ref Packet p = ref run[i];
