@@ -21,6 +21,8 @@ ip netns add $A && ip netns add $B || exit 1
 ip link add fp-ikemsg-va netns $A type veth peer name fp-ikemsg-vb netns $B || exit 1
 ip -n $A addr add 192.0.2.1/24 dev fp-ikemsg-va; ip -n $B addr add 192.0.2.2/24 dev fp-ikemsg-vb
 ip -n $A link set lo up; ip -n $B link set lo up
+# Inner (tunnel) addresses inside the traffic selectors, so charon can route the child SA.
+ip -n $A addr add 198.51.100.1/32 dev lo; ip -n $B addr add 203.0.113.1/32 dev lo
 ip -n $A link set fp-ikemsg-va up; ip -n $B link set fp-ikemsg-vb up
 
 mkconf() { # $1 name  $2 local  $3 remote  $4 role(init|resp)
@@ -29,7 +31,7 @@ mkconf() { # $1 name  $2 local  $3 remote  $4 role(init|resp)
 charon {
   load_modular = no
   load = random nonce openssl aes sha1 sha2 md5 hmac gcm gmp curve25519 kdf pem pkcs1 pubkey x509 kernel-libipsec kernel-netlink socket-default vici updown
-  install_routes = no
+  install_routes = yes
   fragment_size = 200
   filelog {
     log { path = $d/charon.log
@@ -38,7 +40,10 @@ charon {
       cfg = 2
       flush_line = yes }
   }
-  plugins { vici { socket = unix://$d/run/charon.vici } }
+  plugins {
+    vici { socket = unix://$d/run/charon.vici }
+    kernel-libipsec { allow_peer_ts = no }
+  }
 }
 EOC
   if [ "$4" = init ]; then
@@ -59,10 +64,14 @@ $(for c in "gcmx 1 aes128gcm16-prfsha256-x25519 aes128gcm16 no" "cbcmodp 2 aes25
       id = 192.0.2.1 }
     remote { auth = psk
       id = 192.0.2.2 }
-    children { $1c { esp_proposals = $4
+    children {
+      $1c {
+        esp_proposals = $4
         local_ts = 198.51.100.0/24
         remote_ts = 203.0.113.0/24
-        start_action = none } }
+        start_action = none
+      }
+    }
   }
 EOD
 done)
@@ -86,9 +95,13 @@ connections {
       id = 192.0.2.2 }
     remote { auth = psk
       id = 192.0.2.1 }
-    children { respc { esp_proposals = aes128gcm16, aes256-sha256, aes256-sha256-modp2048
+    children {
+      respc {
+        esp_proposals = aes128gcm16, aes256-sha256, aes256-sha256-modp2048
         local_ts = 203.0.113.0/24
-        remote_ts = 198.51.100.0/24 } }
+        remote_ts = 198.51.100.0/24
+      }
+    }
   }
 }
 secrets { ike-1 { secret = "fp-ikemsg-capture-psk"

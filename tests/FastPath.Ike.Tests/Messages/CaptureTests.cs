@@ -17,7 +17,7 @@ public class CaptureTests
     [Fact]
     public void Captures_are_present()
     {
-        Assert.True(All.Count >= 18, $"{All.Count} captured messages");
+        Assert.True(All.Count >= 40, $"{All.Count} captured messages");
         Assert.Equal(3, Captures.Keys.Count);
     }
 
@@ -74,7 +74,7 @@ public class CaptureTests
         Assert.Equal(32, ke.KeyData.Length);
 
         // cbcmodp: aes256-sha256-modp2048 -> ENCR_AES_CBC (12) key 256, AUTH_HMAC_SHA2_256_128 (12), PRF 5, group 14.
-        var cbcMsg = IkeMessage.Parse(All[7].Bytes).Value!;
+        var cbcMsg = IkeMessage.Parse(All[11].Bytes).Value!;
         p = Assert.Single(IkeMessage.Find<SaPayload>(cbcMsg.Payloads)!.Proposals);
         Assert.Equal(12, Only(p, TransformType.Encryption).TransformId);
         Assert.Equal(256, Only(p, TransformType.Encryption).KeyLength);
@@ -84,7 +84,7 @@ public class CaptureTests
         Assert.Equal(256, IkeMessage.Find<KePayload>(cbcMsg.Payloads)!.KeyData.Length);
 
         // The initiator's request proposes exactly its configured proposal.
-        var req = IkeMessage.Find<SaPayload>(IkeMessage.Parse(All[6].Bytes).Value!.Payloads)!;
+        var req = IkeMessage.Find<SaPayload>(IkeMessage.Parse(All[10].Bytes).Value!.Payloads)!;
         Assert.Equal(1, Assert.Single(req.Proposals).Number);
     }
 
@@ -153,57 +153,114 @@ public class CaptureTests
         Assert.Equal(4, child.Spi.Length);
     }
 
-    [Fact]
-    public void IKE_AUTH_with_AES_CBC_HMAC_SHA256_decrypts_with_the_logged_keys()
+    private static void AssertIkeAuthResponse(IReadOnlyList<IkePayload> resp)
     {
-        var req = Decrypt(All[8], CbcFor(1, true));
-        AssertIkeAuthRequest(req);
-        var resp = Decrypt(All[9], CbcFor(1, false));
-        Assert.Equal(new byte[] { 192, 0, 2, 2 }, resp.OfType<IdPayload>().Single().Data);
-        Assert.NotNull(IkeMessage.FindNotify(resp, NotifyType.TsUnacceptable));
-        // INFORMATIONAL: the initiator deletes the IKE SA; the response is empty.
-        var del = Assert.IsType<DeletePayload>(Assert.Single(Decrypt(All[10], CbcFor(1, true))));
-        Assert.Equal(ProtocolId.Ike, del.Protocol);
-        Assert.Empty(Decrypt(All[11], CbcFor(1, false)));
+        Assert.Equal(new byte[] { 192, 0, 2, 2 }, resp.OfType<IdPayload>().Single(i => !i.IsInitiator).Data);
+        Assert.Null(IkeMessage.FindNotify(resp, NotifyType.TsUnacceptable));
+        var child = Assert.Single(IkeMessage.Find<SaPayload>(resp)!.Proposals);
+        Assert.Equal(ProtocolId.Esp, child.Protocol);
+        Assert.Equal(new byte[] { 203, 0, 113, 0 }, resp.OfType<TsPayload>().Single(t => !t.IsInitiator).Selectors[0].StartAddress);
+    }
+
+    // CREATE_CHILD_SA rekey of the first child (RFC 7296 §1.3.3): REKEY_SA names the initiator's
+    // inbound SPI of the IKE_AUTH child; the INFORMATIONAL that follows deletes that SPI.
+    private static void AssertChildRekey(IReadOnlyList<IkePayload> auth, IReadOnlyList<IkePayload> rekey, IReadOnlyList<IkePayload> rekeyResp, IReadOnlyList<IkePayload> delete, int? keGroup)
+    {
+        var oldSpi = IkeMessage.Find<SaPayload>(auth)!.Proposals[0].Spi;
+        var n = IkeMessage.FindNotify(rekey, NotifyType.RekeySa)!;
+        Assert.Equal(ProtocolId.Esp, n.Protocol);
+        Assert.Equal(oldSpi, n.Spi);
+        var newSpi = IkeMessage.Find<SaPayload>(rekey)!.Proposals[0].Spi;
+        Assert.NotEqual(oldSpi, newSpi);
+        Assert.NotNull(IkeMessage.Find<NoncePayload>(rekey));
+        Assert.NotNull(IkeMessage.Find<NoncePayload>(rekeyResp));
+        var ke = IkeMessage.Find<KePayload>(rekey);
+        if (keGroup is null) Assert.Null(ke);
+        else
+        {
+            Assert.Equal(keGroup, ke!.DhGroup);
+            Assert.Equal(keGroup, IkeMessage.Find<KePayload>(rekeyResp)!.DhGroup);
+            Assert.Contains(IkeMessage.Find<SaPayload>(rekey)!.Proposals[0].Transforms, t => t.TransformType == TransformType.KeyExchange && t.TransformId == keGroup);
+        }
+        var d = Assert.IsType<DeletePayload>(Assert.Single(delete));
+        Assert.Equal(ProtocolId.Esp, d.Protocol);
+        Assert.Equal(oldSpi, Assert.Single(d.Spis));
     }
 
     [Fact]
-    public void IKE_AUTH_with_AES_GCM_decrypts_with_the_logged_keys()
+    public void AES_CBC_HMAC_SHA256_SA_decrypts_with_the_logged_keys()
     {
-        AssertIkeAuthRequest(Decrypt(All[2], GcmFor(0, true)));
-        Assert.NotNull(IkeMessage.FindNotify(Decrypt(All[3], GcmFor(0, false)), NotifyType.TsUnacceptable));
+        // cbcmodp: 12/13 IKE_AUTH, 14/15 CREATE_CHILD_SA (rekey), 16/17 delete old child, 18/19 delete IKE SA.
+        var auth = Decrypt(All[12], CbcFor(1, true));
+        AssertIkeAuthRequest(auth);
+        AssertIkeAuthResponse(Decrypt(All[13], CbcFor(1, false)));
+        Assert.Equal(ExchangeType.CreateChildSa, IkeMessage.Parse(All[14].Bytes).Value!.Header.Exchange);
+        AssertChildRekey(auth, Decrypt(All[14], CbcFor(1, true)), Decrypt(All[15], CbcFor(1, false)), Decrypt(All[16], CbcFor(1, true)), null);
+        Assert.IsType<DeletePayload>(Assert.Single(Decrypt(All[17], CbcFor(1, false))));
+        var del = Assert.IsType<DeletePayload>(Assert.Single(Decrypt(All[18], CbcFor(1, true))));
+        Assert.Equal(ProtocolId.Ike, del.Protocol);
+        Assert.Empty(Decrypt(All[19], CbcFor(1, false)));
+    }
+
+    [Fact]
+    public void AES_GCM_SA_decrypts_with_the_logged_keys()
+    {
+        var auth = Decrypt(All[2], GcmFor(0, true));
+        AssertIkeAuthRequest(auth);
+        AssertIkeAuthResponse(Decrypt(All[3], GcmFor(0, false)));
+        AssertChildRekey(auth, Decrypt(All[4], GcmFor(0, true)), Decrypt(All[5], GcmFor(0, false)), Decrypt(All[6], GcmFor(0, true)), null);
+        Assert.Equal(ProtocolId.Ike, Assert.IsType<DeletePayload>(Assert.Single(Decrypt(All[8], GcmFor(0, true)))).Protocol);
     }
 
     [Fact]
     public void A_flipped_bit_in_a_captured_SK_payload_fails_the_ICV()
     {
-        var b = (byte[])All[8].Bytes.Clone();
+        var b = (byte[])All[12].Bytes.Clone();
         b[^20] ^= 1;
         var m = IkeMessage.Parse(b).Value!;
         Assert.Equal(ParseErrorCode.DecryptFailed, m.DecryptSk(b, CbcFor(1, true)).Error.Code);
         // The wrong direction's keys fail too.
-        Assert.Equal(ParseErrorCode.DecryptFailed, IkeMessage.Parse(All[8].Bytes).Value!.DecryptSk(All[8].Bytes, CbcFor(1, false)).Error.Code);
+        Assert.Equal(ParseErrorCode.DecryptFailed, IkeMessage.Parse(All[12].Bytes).Value!.DecryptSk(All[12].Bytes, CbcFor(1, false)).Error.Code);
+    }
+
+    private static IReadOnlyList<IkePayload> Reassemble(IEnumerable<Captures.Datagram> frags, ISkCipher c, int seed)
+    {
+        var list = frags.ToList();
+        var rng = new Random(seed);
+        var order = Enumerable.Range(0, list.Count).OrderBy(_ => rng.Next()).ToList();
+        var ra = new FragmentReassembler();
+        ReassemblyResult? last = null;
+        foreach (int i in order)
+        {
+            Assert.Null(last?.Payloads);
+            last = ra.Add(IkeMessage.Parse(list[i].Bytes).Value!, list[i].Bytes, c, 0);
+            Assert.NotEqual(ReassemblyStatus.Discarded, last.Status);
+        }
+        Assert.Equal(ReassemblyStatus.Complete, last!.Status);
+        Assert.Equal(0, ra.Pending);
+        return last.Payloads!;
     }
 
     [Fact]
     public void Captured_RFC7383_fragments_reassemble_in_any_order()
     {
-        var frags = All.Where(d => IkeMessage.Parse(d.Bytes).Value!.Fragment is not null).ToList();
-        Assert.Equal(2, frags.Count);
-        var f1 = IkeMessage.Parse(frags[0].Bytes).Value!.Fragment!;
+        // frag SA (fragment_size = 200): 22-23 IKE_AUTH request (2), 24-25 response (2),
+        // 26-30 CREATE_CHILD_SA request with KE modp2048 (5), 31-35 response (5).
+        var frags = All.Where(d => IkeMessage.Parse(d.Bytes).Value!.Fragment is not null).Select(d => d.Index).ToList();
+        Assert.Equal(Enumerable.Range(22, 14), frags);
+        var f1 = IkeMessage.Parse(All[22].Bytes).Value!.Fragment!;
         Assert.Equal((1, 2), (f1.FragmentNumber, f1.TotalFragments));
         Assert.Equal(PayloadType.IdInitiator, f1.FirstInnerPayload);
-        foreach (var order in new[] { new[] { 0, 1 }, new[] { 1, 0 } })
+        Assert.Equal((5, 5), (IkeMessage.Parse(All[30].Bytes).Value!.Fragment!.FragmentNumber, IkeMessage.Parse(All[30].Bytes).Value!.Fragment!.TotalFragments));
+        for (int seed = 0; seed < 4; seed++)
         {
-            var ra = new FragmentReassembler();
-            ReassemblyResult? last = null;
-            foreach (int i in order)
-                last = ra.Add(IkeMessage.Parse(frags[i].Bytes).Value!, frags[i].Bytes, CbcFor(2, true), 0);
-            Assert.Equal(ReassemblyStatus.Complete, last!.Status);
-            AssertIkeAuthRequest(last.Payloads!);
-            Assert.Equal(0, ra.Pending);
+            var auth = Reassemble(All.Skip(22).Take(2), CbcFor(2, true), seed);
+            AssertIkeAuthRequest(auth);
+            AssertIkeAuthResponse(Reassemble(All.Skip(24).Take(2), CbcFor(2, false), seed));
+            var rekey = Reassemble(All.Skip(26).Take(5), CbcFor(2, true), seed);
+            var rekeyResp = Reassemble(All.Skip(31).Take(5), CbcFor(2, false), seed);
+            Assert.Equal(256, IkeMessage.Find<KePayload>(rekey)!.KeyData.Length);
+            AssertChildRekey(auth, rekey, rekeyResp, Decrypt(All[36], CbcFor(2, true)), 14);
         }
-        // The unfragmented response of that SA decrypts too.
-        Assert.NotNull(IkeMessage.FindNotify(Decrypt(All[16], CbcFor(2, false)), NotifyType.TsUnacceptable));
     }
 }
