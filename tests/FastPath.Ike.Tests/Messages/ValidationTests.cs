@@ -1,6 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Linq;
 using FastPath.Ike.Messages;
 using Xunit;
 
@@ -195,5 +196,27 @@ public class ValidationTests
         // SK body too short for IV + ICV.
         var shortSk = WithBody(PayloadType.Encrypted, new byte[20]);
         Assert.Equal(ParseErrorCode.BadLength, IkeMessage.Parse(shortSk).Value!.DecryptSk(shortSk, c).Error.Code);
+    }
+
+    [Fact]
+    public void Claimed_counts_and_lengths_cost_no_allocation_before_they_are_checked()
+    {
+        // Each body claims far more than it holds: 255 proposals' worth of transforms, 255 selectors,
+        // 65535 SPIs, a 65535-byte attribute. Parsing fails on the bytes, allocating only the fixed
+        // result objects (well under what any claimed size would need).
+        var bodies = new[]
+        {
+            (PayloadType.SecurityAssociation, new byte[] { 0, 0, 0, 8, 1, 1, 0, 255 }),
+            (PayloadType.TsInitiator, new byte[] { 255, 0, 0, 0 }),
+            (PayloadType.Delete, new byte[] { 3, 4, 0xff, 0xff }),
+            (PayloadType.SecurityAssociation, new byte[] { 0, 0, 0, 20, 1, 1, 0, 1, 0, 0, 0, 12, 1, 0, 0, 12, 0, 15, 0xff, 0xff }),
+        };
+        var msgs = bodies.Select(b => WithBody(b.Item1, b.Item2)).ToList();
+        foreach (var m in msgs) Assert.False(IkeMessage.Parse(m).Ok); // warm up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+            foreach (var m in msgs) IkeMessage.Parse(m);
+        long perParse = (GC.GetAllocatedBytesForCurrentThread() - before) / (100 * msgs.Count);
+        Assert.True(perParse < 2048, $"{perParse} bytes per rejected parse");
     }
 }
