@@ -135,6 +135,10 @@ public static class ProposalParser
             throw new ProposalSyntaxException(text,
                 $"AEAD and classic encryption algorithms cannot share proposal '{text}': put them in two proposals separated by ','");
 
+        if (aead == 0 && integ.Count == 0)
+            throw new ProposalSyntaxException(text,
+                $"an integrity algorithm is mandatory with classic (non-AEAD) encryption: add one to '{text}' (e.g. sha256)");
+
         if (protocol == ProposalProtocol.Ike)
         {
             if (esn.Count != 0)
@@ -158,9 +162,6 @@ public static class ProposalParser
         }
 
         if (aead != 0) integ.Clear(); // RFC 5282 §8 / RFC 4106: the AEAD tag is the integrity
-        else if (integ.Count == 0)
-            throw new ProposalSyntaxException(text,
-                $"an integrity algorithm is mandatory with classic (non-AEAD) encryption: add one to '{text}' (e.g. sha256)");
 
         return new Proposal(protocol, encr.Concat(integ).Concat(prf).Concat(dh).Concat(esn));
     }

@@ -4,6 +4,7 @@
 # route, documentation addresses only). charon's filelog at ike=4/chd=4 prints Ni, Nr, the DH shared
 # secret, SKEYSEED, every SK_* and the CHILD_SA keys; tcpdump records the exchange (IKE_AUTH
 # encrypted under SK_ei/SK_ai) so tests can decrypt a real message and verify its AUTH.
+# REKEY=1 also rekeys the CHILD_SA and then the IKE SA once.
 # Usage: capture.sh OUTDIR NAME IKE_PROPOSAL ESP_PROPOSAL   (e.g. x25519 aes128gcm16-prfsha256-x25519 aes128gcm16)
 # Everything is deleted on exit (trap), processes are stopped by the PIDs this script started.
 set -u
@@ -24,6 +25,8 @@ ip link add fp-ikecr-va netns $A type veth peer name fp-ikecr-vb netns $B
 ip -n $A addr add 192.0.2.1/24 dev fp-ikecr-va; ip -n $B addr add 192.0.2.2/24 dev fp-ikecr-vb
 ip -n $A link set fp-ikecr-va up; ip -n $B link set fp-ikecr-vb up
 ip -n $A link set lo up; ip -n $B link set lo up
+# the CHILD_SA traffic selectors live on lo, so kernel-libipsec can install its routes
+ip -n $A addr add 198.51.100.1/32 dev lo; ip -n $B addr add 198.51.100.2/32 dev lo
 
 mk() { # side me peer
   local s=$1 me=$2 peer=$3 d=$W/$1
@@ -82,6 +85,11 @@ for i in $(seq 50); do [ -S $W/a/run/charon.vici ] && [ -S $W/b/run/charon.vici 
 for s in a b; do SWANCTL_DIR=$W/$s/swanctl timeout 10 ip netns exec fp-ikecr-$s swanctl --load-all --uri unix://$W/$s/run/charon.vici >/dev/null; done
 SWANCTL_DIR=$W/a/swanctl timeout 25 ip netns exec $A swanctl --initiate --child c --timeout 20 --uri unix://$W/a/run/charon.vici
 rc=$?
+if [ "${REKEY:-0}" = 1 ] && [ $rc = 0 ]; then
+  # CREATE_CHILD_SA: child rekey (with PFS when ESP_PROPOSAL has a group), then IKE SA rekey (RFC 7296 §2.18)
+  SWANCTL_DIR=$W/a/swanctl timeout 10 ip netns exec $A swanctl --rekey --child c --uri unix://$W/a/run/charon.vici; sleep 1.5
+  SWANCTL_DIR=$W/a/swanctl timeout 10 ip netns exec $A swanctl --rekey --ike c --uri unix://$W/a/run/charon.vici; sleep 1.5
+fi
 sleep 1.5
 mkdir -p "$OUT"
 cp $W/a/charon.log "$OUT/$NAME.initiator.log"; cp $W/b/charon.log "$OUT/$NAME.responder.log"
