@@ -51,7 +51,8 @@ public static class KeyDerivation
         ArgumentNullException.ThrowIfNull(suite);
         int prfLen = Prf.Create(suite.Prf).OutputLength;
         int a = IkeIana.IsAead(suite.Encr) ? 0 : IkeIana.IntegKeyBytes(suite.Integ);
-        int e = suite.EncrKeyBits / 8 + IkeIana.SaltBytes(suite.Encr);
+        int bits = suite.EncrKeyBits != 0 ? suite.EncrKeyBits : IkeIana.FixedKeyBits(suite.Encr); // 3DES: 192, ChaCha20: 256
+        int e = bits / 8 + IkeIana.SaltBytes(suite.Encr);
         return (prfLen, a, e, prfLen);
     }
 

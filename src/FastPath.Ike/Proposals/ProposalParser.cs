@@ -183,9 +183,10 @@ public static class ProposalParser
             case "aes" or "aes128": return Transform.Encr(EncrId.AesCbc, 128);
             case "aes192": return Transform.Encr(EncrId.AesCbc, 192);
             case "aes256": return Transform.Encr(EncrId.AesCbc, 256);
-            case "aes128ctr": return Transform.Encr(EncrId.AesCtr, 128);
-            case "aes192ctr": return Transform.Encr(EncrId.AesCtr, 192);
-            case "aes256ctr": return Transform.Encr(EncrId.AesCtr, 256);
+            case "aes128ctr" or "aes192ctr" or "aes256ctr":
+                if (protocol == ProposalProtocol.Ike)
+                    throw new ProposalSyntaxException(token, $"AES-CTR ('{token}' in '{text}') is only supported in ESP proposals; for the IKE SA use aes128gcm16 or aes128-sha256");
+                return Transform.Encr(EncrId.AesCtr, int.Parse(token.AsSpan(3, 3), System.Globalization.CultureInfo.InvariantCulture));
             case "3des": return Transform.Encr(EncrId.TripleDesCbc);
             case "chacha20poly1305": return Transform.Encr(EncrId.ChaCha20Poly1305);
             case "des" or "desiv64" or "des-cbc":
@@ -273,6 +274,8 @@ public static class ProposalParser
                 _ => null,
             };
             if (id is null) return false;
+            if (bits == 192)
+                throw new ProposalSyntaxException(token, $"AES-GCM with a 192-bit key ('{token}') is not supported: FastPath's AES-GCM engines take 128- and 256-bit keys; use aes128gcm16 or aes256gcm16");
             t = Transform.Encr(id.Value, bits);
             return true;
         }

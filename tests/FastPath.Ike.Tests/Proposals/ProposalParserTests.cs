@@ -23,14 +23,13 @@ public class ProposalParserTests
     [InlineData("aes256-sha512-ecp521", "IKE:AES_CBC_256/HMAC_SHA2_512_256/PRF_HMAC_SHA2_512/ECP_521")]
     [InlineData("3des-sha1-prfsha1-ecp384", "IKE:3DES_CBC/HMAC_SHA1_96/PRF_HMAC_SHA1/ECP_384")]
     [InlineData("aes256gcm16-prfsha384-ecp384", "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384")]
-    [InlineData("aes192gcm12-prfsha512-curve25519", "IKE:AES_GCM_12_192/PRF_HMAC_SHA2_512/CURVE_25519")]
+    [InlineData("aes256gcm12-prfsha512-curve25519", "IKE:AES_GCM_12_256/PRF_HMAC_SHA2_512/CURVE_25519")]
     [InlineData("aes128gcm8-prfsha1-x25519", "IKE:AES_GCM_8_128/PRF_HMAC_SHA1/CURVE_25519")]
     [InlineData("aes128gcm128-prfsha256-x25519", "IKE:AES_GCM_16_128/PRF_HMAC_SHA2_256/CURVE_25519")]
     [InlineData("aes128gcm96-prfsha256-x25519", "IKE:AES_GCM_12_128/PRF_HMAC_SHA2_256/CURVE_25519")]
     [InlineData("aes128gcm64-prfsha256-x25519", "IKE:AES_GCM_8_128/PRF_HMAC_SHA2_256/CURVE_25519")]
     [InlineData("aes256gcm-prfsha256-x25519", "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519")]
     [InlineData("chacha20poly1305-prfsha256-x25519", "IKE:CHACHA20_POLY1305/PRF_HMAC_SHA2_256/CURVE_25519")]
-    [InlineData("aes128ctr-sha256-x25519", "IKE:AES_CTR_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/CURVE_25519")]
     [InlineData("AES256-SHA2_256-MODP2048", "IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048")]
     [InlineData("aes256-sha2-modp2048", "IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048")]
     // strongSwan maps integrity to PRF, then drops integrity next to an AEAD.
@@ -45,6 +44,8 @@ public class ProposalParserTests
     [InlineData("aes128-sha256-noesn", "ESP:AES_CBC_128/HMAC_SHA2_256_128/NO_EXT_SEQ")]
     [InlineData("3des-md5", "ESP:3DES_CBC/HMAC_MD5_96/NO_EXT_SEQ")]
     [InlineData("chacha20poly1305", "ESP:CHACHA20_POLY1305/NO_EXT_SEQ")]
+    [InlineData("aes128ctr-sha256", "ESP:AES_CTR_128/HMAC_SHA2_256_128/NO_EXT_SEQ")]
+    [InlineData("aes256ctr-sha512-ecp256", "ESP:AES_CTR_256/HMAC_SHA2_512_256/ECP_256/NO_EXT_SEQ")]
     [InlineData("aes128gcm16-sha256", "ESP:AES_GCM_16_128/NO_EXT_SEQ")]
     public void EspTokens(string text, string expected) => Assert.Equal(expected, One(text, ProposalProtocol.Esp));
 
@@ -102,6 +103,8 @@ public class ProposalParserTests
     [InlineData("aes128-sha256-prfmd5-modp2048", "PRF_HMAC_MD5", "refused")]
     [InlineData("aes128-sha256-prfaesxcbc-modp2048", "not supported", "prfsha256")]
     [InlineData("aes128-sha256-x448", "not supported", "x25519")]
+    [InlineData("aes128ctr-sha256-x25519", "AES-CTR", "only supported in ESP")]
+    [InlineData("aes192gcm16-prfsha256-x25519", "192-bit key", "aes256gcm16")]
     [InlineData("blowfish-sha256-x25519", "not supported", "aes")]
     [InlineData("aes128-foo-x25519", "unknown algorithm 'foo'", "aes128-foo-x25519")]
     [InlineData("aes128--sha256", "empty algorithm", "dash")]
