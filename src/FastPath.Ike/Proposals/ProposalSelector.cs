@@ -141,9 +141,9 @@ public static class ProposalSelector
             }
             var ourEsn = mine.Of(TransformType.ExtendedSequenceNumbers).DefaultIfEmpty(Transform.EsnOf(EsnId.NoEsn)).ToList();
             var theirEsn = theirs.Of(TransformType.ExtendedSequenceNumbers).DefaultIfEmpty(Transform.EsnOf(EsnId.NoEsn)).ToList();
-            var esn = ourEsn.FirstOrDefault(theirEsn.Contains);
-            if (esn == default && !theirEsn.Contains(default)) return false;
-            picked.Add(esn == default ? Transform.EsnOf(EsnId.NoEsn) : esn);
+            int common = ourEsn.FindIndex(theirEsn.Contains);
+            if (common < 0) return false;
+            picked.Add(ourEsn[common]);
         }
         chosen = new Proposal(protocol, picked);
         return true;
