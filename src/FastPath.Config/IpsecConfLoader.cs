@@ -226,7 +226,7 @@ public static class IpsecConfLoader
                     ? new[] { ConfigDialect.StrongSwan, ConfigDialect.FreeSwan, ConfigDialect.Libreswan }
                     : new[] { ConfigDialect.FreeSwan, ConfigDialect.StrongSwan, ConfigDialect.Libreswan };
                 var misses = order.ToDictionary(d => d, _ => 0);
-                var evidence = new Dictionary<ConfigDialect, RawSetting?>();
+                var evidence = new Dictionary<ConfigDialect, (RawSetting Setting, int Width)>();
                 foreach (RawSection s in _raw.Sections)
                 {
                     if (s.Type == "ca") { misses[ConfigDialect.FreeSwan]++; continue; }
@@ -238,12 +238,14 @@ public static class IpsecConfLoader
                         foreach (ConfigDialect d in order)
                         {
                             if ((ok & Keywords.Of(d)) == 0) misses[d]++;
-                            else evidence.TryAdd(d, st);
+                            // The most telling evidence is a setting only this dialect accepts.
+                            else if (!evidence.TryGetValue(d, out var ev) || (System.Numerics.BitOperations.PopCount((uint)ok) < ev.Width))
+                                evidence[d] = (st, System.Numerics.BitOperations.PopCount((uint)ok));
                         }
                     }
                 }
                 _dialect = order.OrderBy(d => misses[d]).ThenBy(d => Array.IndexOf(order, d)).First();
-                RawSetting? why = evidence.GetValueOrDefault(_dialect);
+                RawSetting? why = evidence.TryGetValue(_dialect, out var best) ? best.Setting : null;
                 _reason = why != null
                     ? $"detected from \"{why.Key}={why.Value}\" at {why.KeyLocation}"
                     : _raw.Version == "2.0" ? "detected from \"version 2.0\"" : "no dialect-specific parameter; FreeS/WAN 2.x assumed";
