@@ -31,6 +31,7 @@ internal sealed class RawConfig
 {
     public List<RawSection> Sections { get; } = new();
     public string? Version { get; set; }
+    public bool VersionSeen { get; set; }
     public SourceLocation VersionLocation { get; set; }
     public List<string> Files { get; } = new();
 }
@@ -68,18 +69,19 @@ internal sealed class ConfReader
     }
 
     /// <summary>Reads a file as UTF-8 with a size limit; null (and a diagnostic) if it cannot.</summary>
-    internal static string? ReadText(string full, SourceLocation from, DiagnosticBag diag, string what)
+    internal static string? ReadText(string full, SourceLocation from, DiagnosticBag diag, string what, string? display = null)
     {
+        display ??= full;
         try
         {
             var info = new FileInfo(full);
-            if (!info.Exists) { diag.Error(from, $"{what} \"{full}\" not found"); return null; }
-            if (info.Length > MaxFileBytes) { diag.Error(from, $"{what} \"{full}\" is {info.Length} bytes; more than the limit of {MaxFileBytes}"); return null; }
+            if (!info.Exists) { diag.Error(from, $"{what} \"{display}\" not found"); return null; }
+            if (info.Length > MaxFileBytes) { diag.Error(from, $"{what} \"{display}\" is {info.Length} bytes; more than the limit of {MaxFileBytes}"); return null; }
             return Encoding.UTF8.GetString(File.ReadAllBytes(full));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            diag.Error(from, $"cannot read {what} \"{full}\": {e.Message}");
+            diag.Error(from, $"cannot read {what} \"{display}\": {e.Message}");
             return null;
         }
     }
@@ -98,7 +100,7 @@ internal sealed class ConfReader
             _diag.Error(from, $"includes nested more than {MaxIncludeDepth} deep");
             return;
         }
-        text ??= ReadText(full, from, _diag, topLevel ? "config file" : "include file");
+        text ??= ReadText(full, from, _diag, topLevel ? "config file" : "include file", display);
         if (text == null) return;
         _raw.Files.Add(full);
         _includeStack.Push(full);
@@ -148,6 +150,7 @@ internal sealed class ConfReader
         switch (head)
         {
             case "version":
+                _raw.VersionSeen = true;
                 if (tokens.Count != 2) { _diag.Error(at, "expected \"version 2\" (FreeS/WAN, Libreswan) or \"version 2.0\" (strongSwan)"); return; }
                 if (tokens[1].Token is not ("2" or "2.0"))
                 {
@@ -169,7 +172,7 @@ internal sealed class ConfReader
                 if (tokens.Count != 2)
                 {
                     _diag.Error(at, tokens.Count == 1 ? $"section \"{head}\" needs a name" : $"section header \"{head} {tokens[1].Token}\" has extra text \"{tokens[2].Token}\"");
-                    _current = null;
+                    _current = Swallow(at);
                     return;
                 }
                 string name = tokens[1].Token;
@@ -177,27 +180,38 @@ internal sealed class ConfReader
                 if (head == "config" && name != "setup")
                 {
                     _diag.Error(nameAt, $"unknown config section \"{name}\"; only \"config setup\" exists");
-                    _current = null;
+                    _current = Swallow(at);
                     return;
                 }
                 if (!(name == "%default" && head != "config") && !ValidName(name))
                 {
                     _diag.Error(nameAt, $"invalid {head} name \"{name}\": names start with a letter and hold only letters, digits, '.', '_' and '-'");
-                    _current = null;
+                    _current = Swallow(at);
                     return;
                 }
                 _current = new RawSection { Type = head, Name = name, Location = at };
                 _raw.Sections.Add(_current);
                 return;
             default:
+                if (head.Contains('=', StringComparison.Ordinal) && _current != null)
+                {
+                    // Recover: report, then read it as the parameter it obviously is, so the
+                    // rest of the section does not cascade into more errors.
+                    _diag.Error(at, $"unexpected \"{head}\" at column 1; parameters must be indented (start the line with white space)");
+                    ParseSetting(line, 0, file, lineNo);
+                    return;
+                }
                 string hint = head.Contains('=', StringComparison.Ordinal)
                     ? "; parameters must be indented (start the line with white space)"
                     : "; allowed at column 1: version, include, config setup, conn NAME, ca NAME" + Suggest.DidYouMean(head, new[] { "version", "include", "config", "conn" });
                 _diag.Error(at, $"unexpected \"{head}\" at column 1{hint}");
-                _current = null;
+                _current = Swallow(at);
                 return;
         }
     }
+
+    /// <summary>A section that is not kept: after a bad header its parameters are skipped silently, not reported one by one.</summary>
+    private static RawSection Swallow(SourceLocation at) => new() { Type = "ignored", Name = "", Location = at };
 
     /// <summary>White-space separated tokens up to a comment; a token may be "quoted".</summary>
     private List<(string, int)> Tokens(string line, string file, int lineNo, out bool bad)

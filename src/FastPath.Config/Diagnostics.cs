@@ -45,6 +45,7 @@ public sealed class ConfigException : Exception
 internal sealed class DiagnosticBag
 {
     private readonly List<ConfigDiagnostic> _items = new();
+    private readonly HashSet<(SourceLocation, string)> _seen = new();
     public IReadOnlyList<ConfigDiagnostic> Items => _items;
     public bool HasErrors { get; private set; }
 
@@ -54,15 +55,24 @@ internal sealed class DiagnosticBag
     public void Error(SourceLocation at, string message)
     {
         HasErrors = true;
-        if (_items.Count < MaxDiagnostics) _items.Add(new ConfigDiagnostic(DiagnosticSeverity.Error, at, message));
+        // The same value inherited by several conns is reported once.
+        if (_items.Count < MaxDiagnostics && _seen.Add((at, message))) _items.Add(new ConfigDiagnostic(DiagnosticSeverity.Error, at, message));
     }
 
     public void Warning(SourceLocation at, string message)
     {
-        if (_items.Count < MaxDiagnostics) _items.Add(new ConfigDiagnostic(DiagnosticSeverity.Warning, at, message));
+        if (_items.Count < MaxDiagnostics && _seen.Add((at, message))) _items.Add(new ConfigDiagnostic(DiagnosticSeverity.Warning, at, message));
     }
 
-    public IReadOnlyList<ConfigDiagnostic> Sorted() => _items.ToList();
+    /// <summary>In file order: by file (first seen first), line, column; file-level ones first.</summary>
+    public IReadOnlyList<ConfigDiagnostic> Sorted()
+    {
+        var fileOrder = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (ConfigDiagnostic d in _items) fileOrder.TryAdd(d.Location.File, fileOrder.Count);
+        return _items.Select((d, i) => (d, i))
+            .OrderBy(x => fileOrder[x.d.Location.File]).ThenBy(x => x.d.Location.Line).ThenBy(x => x.d.Location.Column).ThenBy(x => x.i)
+            .Select(x => x.d).ToList();
+    }
     public IReadOnlyList<ConfigDiagnostic> Warnings => _items.Where(d => d.Severity == DiagnosticSeverity.Warning).ToList();
 }
 

@@ -109,6 +109,8 @@ public static class IpsecConfLoader
         private readonly Dictionary<string, RawSetting> _default = new(StringComparer.Ordinal);
         private readonly Dictionary<string, RawSection> _implicit = new(StringComparer.Ordinal);
         private readonly HashSet<string> _alsoTargets = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _reportedCycles = new(StringComparer.Ordinal);
+        private bool _alsoFailed;
 
         public Builder(RawConfig raw, IpsecConfigOptions opt, DiagnosticBag diag, string fullPath)
         {
@@ -129,7 +131,7 @@ public static class IpsecConfLoader
                 Version = _raw.Version,
                 Files = _raw.Files.ToList(),
             };
-            if (_dialect == ConfigDialect.FreeSwan && _raw.Version == null && _raw.Files.Count > 0 && _raw.Sections.Count > 0)
+            if (_dialect == ConfigDialect.FreeSwan && !_raw.VersionSeen && _raw.Files.Count > 0 && _raw.Sections.Count > 0)
                 _diag.Warning(new SourceLocation(ConfReader.Display(BaseDir, _raw.Files[0]), 1, 1), "no \"version 2\" line; FreeS/WAN 2.x expects it at the top of the file (seed 002:373-377)");
 
             var setupSettings = new Dictionary<string, RawSetting>(StringComparer.Ordinal);
@@ -386,7 +388,11 @@ public static class IpsecConfLoader
         {
             if (chain.Contains(name))
             {
-                _diag.Error(from, $"also= cycle: {string.Join(" -> ", chain.Append(name))}");
+                // Report each cycle once, however many conns lead into it.
+                var members = chain.Skip(chain.IndexOf(name)).Order(StringComparer.Ordinal);
+                if (_reportedCycles.Add(string.Join(" ", members)))
+                    _diag.Error(from, $"also= cycle: {string.Join(" -> ", chain.Append(name))}");
+                _alsoFailed = true;
                 return null;
             }
             RawSection? sec = _conns.GetValueOrDefault(name);
@@ -406,6 +412,7 @@ public static class IpsecConfLoader
                             if (!_conns.ContainsKey(st.Value) && !_implicit.ContainsKey(st.Value))
                             {
                                 string sugg = Suggest.DidYouMean(st.Value, _conns.Keys.Concat(_implicit.Keys).Where(n => n != name));
+                                _alsoFailed = true;
                                 _diag.Error(st.ValueLocation, st.Value == "%default"
                                     ? "also=%default is not allowed: conn %default applies by itself"
                                     : $"also={st.Value}: no conn \"{st.Value}\"{sugg}");
@@ -434,7 +441,9 @@ public static class IpsecConfLoader
             RawSection? imp = _implicit.GetValueOrDefault(name);
             SourceLocation at = sec?.Location ?? imp!.Location;
             var alsoOrder = new List<string>();
+            _alsoFailed = false;
             Dictionary<string, ConfigValue>? eff = Resolve(name, new List<string>(), alsoOrder, at);
+            bool alsoFailed = _alsoFailed;
             if (eff == null) return null;
             foreach (var (k, st) in _default)
                 if (Keywords.Conn.TryGetValue(st.Key, out Keyword? kw) && (kw.Dialects & _d) != 0)
@@ -511,7 +520,7 @@ public static class IpsecConfLoader
             End(v, c, c.Left, "left", setup);
             End(v, c, c.Right, "right", setup);
 
-            CheckConn(v, c, eff, template);
+            CheckConn(v, c, eff, template || alsoFailed);
             c.Manual = Manual(v, c, eff);
             c.Settings = eff;
             return c;
@@ -855,7 +864,7 @@ public static class IpsecConfLoader
                     string p = part.Trim();
                     if (!names.Contains(p))
                     {
-                        BadValue(v, string.Join("|", d == Dia.F ? new[] { "secret", "rsasig", "secret|rsasig", "never" } : names.Take(8)), Suggest.Closest(p, names));
+                        BadValue(v, string.Join(", ", d == Dia.F ? new[] { "secret", "rsasig", "secret|rsasig", "never" } : names.Take(8)), Suggest.Closest(p, names));
                         return null;
                     }
                     m |= p switch

@@ -223,7 +223,7 @@ internal sealed class SecretsParser
         if (depth > ConfReader.MaxIncludeDepth) { _diag.Error(from, $"includes nested more than {ConfReader.MaxIncludeDepth} deep"); return; }
         if (text == null)
         {
-            text = ConfReader.ReadText(full, from, _diag, depth == 0 ? "secrets file" : "include file");
+            text = ConfReader.ReadText(full, from, _diag, depth == 0 ? "secrets file" : "include file", display);
             if (text == null) return;
             if (_opt.CheckPermissions && !OperatingSystem.IsWindows())
             {

@@ -56,7 +56,7 @@ public static class PolicyGroups
             var entries = new List<PolicyEntry>();
             if (exists)
             {
-                string? text = ConfReader.ReadText(Path.GetFullPath(file), new SourceLocation(display, 0, 0), diag, "policy file");
+                string? text = ConfReader.ReadText(Path.GetFullPath(file), new SourceLocation(display, 0, 0), diag, "policy file", display);
                 if (text != null) ParseFile(text, display, entries, diag);
             }
             var group = new PolicyGroup { Name = c.Name, Connection = c, File = file, FileExists = exists, Entries = entries };
