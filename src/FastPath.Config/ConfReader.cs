@@ -331,6 +331,8 @@ internal sealed class ConfReader
 /// <summary>sh(1)-style wildcards (*, ?, [...]) in any path component; results sorted like sh.</summary>
 internal static class Glob
 {
+    public const int MaxVisited = 10000;
+
     public static bool HasWildcards(string s) => s.IndexOfAny(new[] { '*', '?', '[' }) >= 0;
 
     public static IReadOnlyList<string> Expand(string pattern)
@@ -338,6 +340,7 @@ internal static class Glob
         string root = Path.GetPathRoot(pattern) ?? "";
         string[] parts = pattern[root.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries);
         var current = new List<string> { root.Length == 0 ? "." : root };
+        int visited = 0;
         for (int p = 0; p < parts.Length; p++)
         {
             bool last = p == parts.Length - 1;
@@ -353,11 +356,14 @@ internal static class Glob
                 if (!Directory.Exists(dir)) continue;
                 IEnumerable<string> entries = last ? Directory.EnumerateFiles(dir) : Directory.EnumerateDirectories(dir);
                 foreach (string e in entries)
+                {
+                    // `include /*/*/*/...` must not walk the whole file system.
+                    if (++visited > MaxVisited) throw new IOException($"the pattern visits more than {MaxVisited} paths");
                     if (Match(parts[p], Path.GetFileName(e))) next.Add(e);
+                }
             }
             next.Sort(StringComparer.Ordinal);
             current = next;
-            if (current.Count > 10000) break;
         }
         return current;
     }

@@ -111,6 +111,7 @@ public static class IpsecConfLoader
         private readonly HashSet<string> _alsoTargets = new(StringComparer.Ordinal);
         private readonly HashSet<string> _reportedCycles = new(StringComparer.Ordinal);
         private bool _alsoFailed;
+        private const int MaxAlsoDepth = 32;
 
         public Builder(RawConfig raw, IpsecConfigOptions opt, DiagnosticBag diag, string fullPath)
         {
@@ -398,6 +399,12 @@ public static class IpsecConfLoader
             RawSection? sec = _conns.GetValueOrDefault(name);
             RawSection? imp = _implicit.GetValueOrDefault(name);
             if (sec == null && imp == null) return null;
+            if (chain.Count >= MaxAlsoDepth)
+            {
+                if (_reportedCycles.Add("depth " + chain[0])) _diag.Error(from, $"also= nested more than {MaxAlsoDepth} deep (from conn \"{chain[0]}\")");
+                _alsoFailed = true;
+                return null;
+            }
             chain.Add(name);
             var eff = new Dictionary<string, ConfigValue>(StringComparer.Ordinal);
             try
@@ -405,7 +412,9 @@ public static class IpsecConfLoader
                 foreach (RawSection? layer in new[] { sec, imp })
                 {
                     if (layer == null) continue;
-                    foreach (RawSetting st in layer.Settings)
+                    // A section's own parameters first, then its also= sections in order: the
+                    // section's own value wins wherever the also= line stands.
+                    foreach (RawSetting st in layer.Settings.Where(x => x.Key != "also").Concat(layer.Settings.Where(x => x.Key == "also")))
                     {
                         if (st.Key == "also")
                         {

@@ -255,7 +255,7 @@ internal static class Values
     public static string FormatTime(TimeSpan t)
     {
         long s = (long)t.TotalSeconds;
-        if (s != 0 && s % 86400 == 0) return $"{s / 86400}d";
+        if (s != 0 && s % 86400 == 0 && s > 2 * 86400) return $"{s / 86400}d";
         if (s != 0 && s % 3600 == 0) return $"{s / 3600}h";
         if (s != 0 && s % 60 == 0) return $"{s / 60}m";
         return $"{s}s";
