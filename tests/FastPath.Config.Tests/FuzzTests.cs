@@ -13,6 +13,9 @@ namespace FastPath.Config.Tests;
 
 public class FuzzTests
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper _out;
+    public FuzzTests(Xunit.Abstractions.ITestOutputHelper output) { _out = output; }
+
     private static List<string> Seeds() =>
         Directory.EnumerateFiles(Path.Combine(TestUtil.CorpusDir, "good"), "*", SearchOption.AllDirectories)
             .Concat(Directory.EnumerateFiles(Path.Combine(TestUtil.CorpusDir, "bad"), "*.conf"))
@@ -87,6 +90,7 @@ public class FuzzTests
             if (one.Elapsed > slowest) slowest = one.Elapsed;
             runs++;
         }
+        _out.WriteLine($"{runs} runs, {failed} rejected, slowest {slowest.TotalMilliseconds:F1} ms, {sw.Elapsed.TotalSeconds:F1} s");
         Assert.True(runs >= 500, $"only {runs} runs in 10 s");
         Assert.True(failed > runs / 10, $"{failed} of {runs} failed: mutations too weak");
         Assert.True(slowest < TimeSpan.FromSeconds(2), $"slowest parse {slowest}");
