@@ -105,6 +105,9 @@ public sealed class IpsecSecrets
     public IReadOnlyList<string> Files { get; private init; } = Array.Empty<string>();
 
     public static IpsecSecrets Load(string path, SecretsOptions? options = null) => Run(path, null, options ?? new());
+
+    internal static IpsecSecrets FromEntries(List<SecretEntry> entries, IReadOnlyList<ConfigDiagnostic> warnings) =>
+        new() { Entries = entries, Warnings = warnings };
     public static IpsecSecrets Parse(string text, string path = "ipsec.secrets", SecretsOptions? options = null) =>
         Run(path, text ?? throw new ArgumentNullException(nameof(text)), options ?? new() { CheckPermissions = false });
 

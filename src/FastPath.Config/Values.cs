@@ -148,7 +148,8 @@ internal static class Values
         if (parts.Length != 4) return false;
         foreach (string p in parts)
         {
-            if (p.Length == 0 || p.Length > 3) return false;
+            // inet_pton rules: no leading zeros (IPAddress.Parse would read "010" as octal and throw on "089").
+            if (p.Length == 0 || p.Length > 3 || (p.Length > 1 && p[0] == '0')) return false;
             foreach (char c in p) if (c < '0' || c > '9') return false;
             if (int.Parse(p, CultureInfo.InvariantCulture) > 255) return false;
         }

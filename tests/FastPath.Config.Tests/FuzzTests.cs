@@ -110,6 +110,21 @@ public class FuzzTests
     }
 
     [Fact]
+    public void Mutated_swanctl_only_ever_raises_ConfigException()
+    {
+        string seed = File.ReadAllText(Path.Combine(TestUtil.CorpusDir, "swanctl", "swanctl.conf"));
+        var r = new Random(13);
+        for (int i = 0; i < 2000; i++)
+        {
+            string text = Mutate(seed, r);
+            try { SwanctlImporter.Parse(text, "/nonexistent-fp/swanctl.conf"); }
+            catch (ConfigException e) { Assert.False(e.Message.Contains("internal error", StringComparison.Ordinal), e.Message); }
+            try { SwanctlImporter.ParseSecrets(text, "/nonexistent-fp/swanctl.conf"); }
+            catch (ConfigException e) { Assert.False(e.Message.Contains("internal error", StringComparison.Ordinal), e.Message); }
+        }
+    }
+
+    [Fact]
     public void Pathological_inputs_finish()
     {
         var sw = Stopwatch.StartNew();

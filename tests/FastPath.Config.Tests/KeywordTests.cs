@@ -127,6 +127,17 @@ public class KeywordTests
         Assert.Equal(kind, c.Left.Host.Kind);
     }
 
+    [Theory]
+    [InlineData("192.0.2.089")]
+    [InlineData("192.0.2.010")]
+    [InlineData("192.0.2")]
+    [InlineData("192.0.2.1.5")]
+    public void Malformed_dotted_quads_are_refused_not_misread(string value)
+    {
+        Assert.Equal($"ipsec.conf:2:10: invalid value \"{value}\" for left=; allowed: an IPv4/IPv6 address, a host name, %defaultroute, %any, %opportunistic, %opportunisticgroup, %group",
+            TestUtil.OneError($"conn c\n    left={value}\n    right=192.0.2.2\n"));
+    }
+
     [Fact]
     public void Subnets_and_subnet_lists()
     {
