@@ -79,6 +79,31 @@ public static class IpsecConfLoader
         return new ConfigLoadResult(cfg, all);
     }
 
+    /// <summary>
+    /// The text of an ipsec.conf with every manual key (espenckey=, leftespauthkey=, ahkey=, ...)
+    /// replaced by "[masked]", for `barf`. ipsec.conf(5): the file "is not security-sensitive
+    /// unless manual keying is being done"; public keys and everything else are kept.
+    /// </summary>
+    public static string MaskSecrets(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var sb = new System.Text.StringBuilder(text.Length);
+        foreach (string line in text.Split('\n'))
+        {
+            if (sb.Length > 0) sb.Append('\n');
+            int first = 0;
+            while (first < line.Length && line[first] is ' ' or '\t') first++;
+            int eq = line.IndexOf('=', first);
+            if (first > 0 && eq > first && Keywords.Conn.TryGetValue(line[first..eq].Trim(), out Keyword? kw) && kw.Kind == Kind.Key)
+            {
+                sb.Append(line, 0, eq + 1).Append("[masked]");
+                if (line.EndsWith('\r')) sb.Append('\r');
+            }
+            else sb.Append(line);
+        }
+        return sb.ToString();
+    }
+
     /// <summary>FreeS/WAN 2.x's hidden conns (ipsec.conf(5) "IMPLICIT CONNS"; seeds 002:349-353, 927-963).</summary>
     internal static readonly (string Name, (string Key, string Value)[] Settings)[] ImplicitConns =
     {

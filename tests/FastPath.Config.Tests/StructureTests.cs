@@ -36,6 +36,25 @@ public class LexerTests
     }
 }
 
+public class MaskingTests
+{
+    [Fact]
+    public void Manual_keys_are_masked_for_barf_and_the_rest_is_kept()
+    {
+        string text = File.ReadAllText(TestUtil.Good("freeswan-manual.conf"));
+        string masked = IpsecConfLoader.MaskSecrets(text);
+        Assert.DoesNotContain("0x01234567_89abcdef", masked);
+        Assert.DoesNotContain("0x0102030405060708090a", masked);
+        Assert.Contains("        espenckey=[masked]", masked);
+        Assert.Contains("        rightespenckey=[masked]", masked);
+        Assert.Contains("        spibase=0x200", masked);
+        Assert.Equal(text.Split('\n').Length, masked.Split('\n').Length);
+        // Masked text still parses (keys are then invalid, reported, never printed).
+        var r = IpsecConfLoader.TryParse(masked, "/nonexistent-fp/ipsec.conf");
+        Assert.Contains(r.Errors, e => e.Message.Contains("invalid key \"[m...(8 chars)\"", StringComparison.Ordinal));
+    }
+}
+
 public class IncludeTests
 {
     [Fact]
