@@ -488,6 +488,7 @@ public static class IpsecConfLoader
             var c = new Connection { Name = name, Location = at, IsImplicit = sec == null, Also = alsoOrder };
             var v = new Reader(this, eff, Sec.Conn, name);
             bool template = sec != null && _alsoTargets.Contains(name) && !eff.ContainsKey("auto");
+            c.IsTemplate = template;
 
             c.Type = v.Enum("type") switch
             {

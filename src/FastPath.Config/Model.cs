@@ -250,6 +250,8 @@ public sealed class Connection
     public SourceLocation Location { get; internal set; }
     /// <summary>A hidden conn FreeS/WAN defines by itself (private, clear, ..., packetdefault).</summary>
     public bool IsImplicit { get; internal set; }
+    /// <summary>Named by another conn's also= and without auto=: a building block, not required to have left/right; the gateway should not add it by itself.</summary>
+    public bool IsTemplate { get; internal set; }
     /// <summary>right=%group or %opportunisticgroup: the peers come from /etc/ipsec.d/policies/NAME.</summary>
     public bool IsPolicyGroup => Right.Host.Kind is HostKind.Group or HostKind.OpportunisticGroup;
     public ConnectionEnd Left { get; } = new() { IsLeft = true };

@@ -245,7 +245,10 @@ public class GoodCorpusTests
         Assert.Equal(ConfigDialect.Libreswan, cfg.Dialect);
         Assert.Equal(3, cfg.Files.Count); // ipsec.conf + baseconfigs/*.conf (sorted)
         Assert.EndsWith("west-east.conf", cfg.Files[1]);
+        Assert.True(cfg["west-east-base"].IsTemplate);
+        Assert.True(cfg["westnet-eastnet"].IsTemplate);
         Connection v2 = cfg["westnet-eastnet-ikev2"];
+        Assert.False(v2.IsTemplate);
         Assert.Equal(new[] { "westnet-eastnet", "west-east-base" }, v2.Also);
         Assert.Equal(new[] { Net("192.0.2.0/26"), Net("192.0.2.64/26") }, v2.Left.Subnets);
         Assert.Equal(new[] { Net("192.0.2.128/25") }, v2.Right.Subnets);
