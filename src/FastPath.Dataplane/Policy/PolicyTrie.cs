@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace FastPath.Dataplane.Policy;
@@ -139,6 +140,22 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int NextDstMatch(ref TKey filter, int from, int n, TKey rel)
     {
+        if (typeof(TKey) == typeof(uint) && Avx2.IsSupported)
+        {
+            // 8 entries per compare (1M IPv4 eroutes: 12 per bucket on average). Reading up to 7
+            // entries past n stays inside the array (the rules follow: 8 words each).
+            ref uint f = ref Unsafe.As<TKey, uint>(ref filter);
+            Vector256<uint> r = Vector256.Create(Unsafe.As<TKey, uint>(ref rel));
+            for (int i = from; i < n; i += 8)
+            {
+                Vector256<uint> e = Vector256.LoadUnsafe(ref f, (nuint)i);
+                Vector256<uint> mask = Avx2.ShiftLeftLogicalVariable(Vector256<uint>.AllBitsSet, Vector256.Create(32u) - (e & Vector256.Create(0xFFu)));
+                uint hits = Vector256.Equals((r ^ e) & mask, Vector256<uint>.Zero).ExtractMostSignificantBits();
+                if (n - i < 8) hits &= (1u << (n - i)) - 1;
+                if (hits != 0) return i + BitOperations.TrailingZeroCount(hits);
+            }
+            return n;
+        }
         for (int i = from; i < n; i++)
         {
             TKey e = Unsafe.Add(ref filter, i);
@@ -178,13 +195,14 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         {
             ref TrieSlot<TKey> slot = ref SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, depth));
             if (slot.Rules is not null) levelsWithRules |= 1 << (depth >> 3);
-            if (slot.Node is null)
+            object? child = slot.Child;
+            if (child is null) break;
+            if (child.GetType() != typeof(TrieSlot<TKey>[]))
             {
-                TKey[]? bucket = slot.Bucket;
-                if (bucket is not null && ScanBucket(bucket, depth + 8, k, 0, out ErouteMatch m)) return m;
+                if (ScanBucket(Unsafe.As<TKey[]>(child), depth + 8, k, 0, out ErouteMatch m)) return m;
                 break;
             }
-            node = slot.Node;
+            node = Unsafe.As<TrieSlot<TKey>[]>(child);
             depth += 8;
         }
         return levelsWithRules == 0 ? ErouteMatch.None : Fallback(root.Slots, k, levelsWithRules);
@@ -205,9 +223,9 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
     }
 
     [InlineArray(Group)]
-    private struct NodeRefs
+    private struct ObjectRefs
     {
-        private TrieSlot<TKey>[]? _element;
+        private object? _element;
     }
 
     [InlineArray(Group)]
@@ -281,7 +299,7 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         TrieSlot<TKey>[] rootSlots = root.Slots;
         ref FlowKey<TKey> k0 = ref MemoryMarshal.GetReference(keys);
         ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
-        NodeRefs nodes = default;
+        ObjectRefs objs = default;
         BucketRefs buckets = default;
         ListRefs lists = default;
         Ints shifts = default, levels = default, candidates = default;
@@ -289,50 +307,60 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         {
             int n = Math.Min(Group, keys.Length - g);
             ref FlowKey<TKey> kg = ref Unsafe.Add(ref k0, g);
-            // Stage 1: the walk.
-            int pending = 0;
+            // Stage 1: the walk, in rounds that alternate for every key: even rounds read the slot
+            // (prefetched by the previous round) and only prefetch the child's first lines (its header
+            // and, for a bucket, the filter); odd rounds check the child's type — from cache now —
+            // and prefetch the slot of a child node. Checking the type at once would make every
+            // bucket's header a demand miss inside the walk (nodes are few and cached; buckets are not).
             for (int i = 0; i < n; i++)
             {
-                nodes[i] = rootSlots;
+                objs[i] = rootSlots; // the root and its slots are cached
                 buckets[i] = null;
                 lists[i] = null;
                 levels[i] = 0;
-                Prefetch(ref SlotAt(rootSlots, KeyBits<TKey>.Chunk(Unsafe.Add(ref kg, i).Dst, 0)));
-                pending++;
             }
-            for (int depth = 0; pending > 0; depth += 8)
+            int pending = n;
+            for (int round = 0, depth = 0; pending > 0; round++)
             {
                 pending = 0;
+                bool read = (round & 1) == 0;
                 for (int i = 0; i < n; i++)
                 {
-                    TrieSlot<TKey>[]? node = nodes[i];
-                    if (node is null) continue;
+                    object? o = objs[i];
+                    if (o is null) continue;
                     TKey dst = Unsafe.Add(ref kg, i).Dst;
-                    ref TrieSlot<TKey> slot = ref SlotAt(node, KeyBits<TKey>.Chunk(dst, depth));
-                    if (slot.Rules is not null)
+                    if (read)
                     {
-                        // Needed only if the bucket has no answer (stage 2 prefetches it then).
-                        levels[i] |= 1 << (depth >> 3);
-                        lists[i] = slot.Rules;
+                        ref TrieSlot<TKey> slot = ref SlotAt(Unsafe.As<TrieSlot<TKey>[]>(o), KeyBits<TKey>.Chunk(dst, depth));
+                        if (slot.Rules is not null)
+                        {
+                            // Needed only if the bucket has no answer (stage 2 prefetches it then).
+                            levels[i] |= 1 << (depth >> 3);
+                            lists[i] = slot.Rules;
+                        }
+                        object? child = slot.Child;
+                        objs[i] = child;
+                        if (child is null) continue;
+                        ref byte data = ref MemoryMarshal.GetArrayDataReference(Unsafe.As<byte[]>(child)); // same layout for any array
+                        Prefetch(ref Unsafe.Subtract(ref data, 16));
+                        Prefetch(ref Unsafe.Add(ref data, 47));
+                        pending++;
                     }
-                    TrieSlot<TKey>[]? next = slot.Node;
-                    nodes[i] = next;
-                    if (next is not null)
+                    else if (o.GetType() == typeof(TrieSlot<TKey>[]))
                     {
-                        Prefetch(ref SlotAt(next, KeyBits<TKey>.Chunk(dst, depth + 8)));
+                        Prefetch(ref SlotAt(Unsafe.As<TrieSlot<TKey>[]>(o), KeyBits<TKey>.Chunk(dst, depth + 8)));
                         pending++;
                     }
                     else
                     {
-                        TKey[]? bucket = slot.Bucket;
-                        if (bucket is not null)
-                        {
-                            buckets[i] = bucket;
-                            shifts[i] = depth + 8;
-                            PrefetchFilter(bucket);
-                        }
+                        TKey[] bucket = Unsafe.As<TKey[]>(o);
+                        objs[i] = null;
+                        buckets[i] = bucket;
+                        shifts[i] = depth + 8;
+                        if (BucketLayout.Count(bucket) * Unsafe.SizeOf<TKey>() > 48) PrefetchFilter(bucket);
                     }
                 }
+                if (!read) depth += 8;
             }
             // Stage 2: the filters; the deepest slot list for keys the bucket cannot answer.
             for (int i = 0; i < n; i++)
