@@ -140,7 +140,7 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int NextDstMatch(ref TKey filter, int from, int n, TKey rel)
     {
-        if (typeof(TKey) == typeof(uint) && Avx2.IsSupported)
+        if (typeof(TKey) == typeof(uint) && Avx2.IsSupported && n - from > 3)
         {
             // 8 entries per compare (1M IPv4 eroutes: 12 per bucket on average). Reading up to 7
             // entries past n stays inside the array (the rules follow: 8 words each).
@@ -296,6 +296,11 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
     [SkipLocalsInit]
     internal static void LookupBatchPrefetched(TrieNode<TKey> root, ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
     {
+        if (KeyBits<TKey>.Width == 32)
+        {
+            LookupBatchRewalk(root, keys, results);
+            return;
+        }
         TrieSlot<TKey>[] rootSlots = root.Slots;
         ref FlowKey<TKey> k0 = ref MemoryMarshal.GetReference(keys);
         ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
@@ -475,6 +480,102 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
             }
             Debug.Assert(Count(bucket) == n);
             return bucket;
+        }
+    }
+
+    /// <summary>
+    /// The IPv4 form of <see cref="LookupBatchPrefetched"/>: the same rounds, but the per-key state
+    /// holds no object references. Storing a reference into the stack state costs a GC write
+    /// barrier call (CORINFO_HELP_CHECKED_ASSIGN_REF: the JIT cannot prove an indexed InlineArray
+    /// element is on the stack); with at most 3 IPv4 node levels it is cheaper to re-walk from the
+    /// root through the lines the previous rounds already brought into L1. Stage 3 is the scalar
+    /// lookup, from cache.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void LookupBatchRewalk(TrieNode<TKey> root, ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
+    {
+        TrieSlot<TKey>[] rootSlots = root.Slots;
+        ref FlowKey<TKey> k0 = ref MemoryMarshal.GetReference(keys);
+        ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
+        Ints done = default;
+        for (int g = 0; g < keys.Length; g += Group)
+        {
+            int n = Math.Min(Group, keys.Length - g);
+            ref FlowKey<TKey> kg = ref Unsafe.Add(ref k0, g);
+            for (int i = 0; i < n; i++) done[i] = 0;
+            // Stage 1: even rounds read the slot at depth and prefetch the child's first lines;
+            // odd rounds check the child's type (cached now) and prefetch a child node's slot.
+            int pending = n;
+            for (int round = 0; pending > 0; round++)
+            {
+                pending = 0;
+                bool read = (round & 1) == 0;
+                int depth = (round >> 1) << 3;
+                for (int i = 0; i < n; i++)
+                {
+                    if (done[i] != 0) continue;
+                    TKey dst = Unsafe.Add(ref kg, i).Dst;
+                    TrieSlot<TKey>[] node = rootSlots;
+                    for (int d = 0; d < depth; d += 8) node = Unsafe.As<TrieSlot<TKey>[]>(SlotAt(node, KeyBits<TKey>.Chunk(dst, d)).Child!);
+                    object? child = SlotAt(node, KeyBits<TKey>.Chunk(dst, depth)).Child;
+                    if (child is null)
+                    {
+                        done[i] = 1;
+                    }
+                    else if (read)
+                    {
+                        ref byte data = ref MemoryMarshal.GetArrayDataReference(Unsafe.As<byte[]>(child)); // same layout for any array
+                        Prefetch(ref Unsafe.Subtract(ref data, 16));
+                        Prefetch(ref Unsafe.Add(ref data, 47));
+                        pending++;
+                    }
+                    else if (child.GetType() == typeof(TrieSlot<TKey>[]))
+                    {
+                        Prefetch(ref SlotAt(Unsafe.As<TrieSlot<TKey>[]>(child), KeyBits<TKey>.Chunk(dst, depth + 8)));
+                        pending++;
+                    }
+                    else
+                    {
+                        TKey[] bucket = Unsafe.As<TKey[]>(child);
+                        if (BucketLayout.Count(bucket) * Unsafe.SizeOf<TKey>() > 48) PrefetchFilter(bucket);
+                        done[i] = 1;
+                    }
+                }
+            }
+            // Stage 2: the filter (cached), then prefetch the candidate rule, or the deepest slot
+            // list when the bucket has no candidate.
+            for (int i = 0; i < n; i++)
+            {
+                FlowKey<TKey> k = Unsafe.Add(ref kg, i);
+                TrieSlot<TKey>[] node = rootSlots;
+                Rule<TKey>[]? list = null;
+                for (int depth = 0; ; depth += 8)
+                {
+                    ref TrieSlot<TKey> slot = ref SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, depth));
+                    if (slot.Rules is not null) list = slot.Rules;
+                    object? child = slot.Child;
+                    if (child is null) break;
+                    if (child.GetType() == typeof(TrieSlot<TKey>[]))
+                    {
+                        node = Unsafe.As<TrieSlot<TKey>[]>(child);
+                        continue;
+                    }
+                    TKey[] bucket = Unsafe.As<TKey[]>(child);
+                    int count = BucketLayout.Count(bucket);
+                    int c = NextDstMatch(ref MemoryMarshal.GetArrayDataReference(bucket), 0, count, k.Dst << (depth + 8));
+                    if (c < count)
+                    {
+                        ref Rule<TKey> r = ref BucketLayout.RuleAt(bucket, count, c);
+                        Prefetch(ref r);
+                        Prefetch(ref Unsafe.Add(ref Unsafe.As<Rule<TKey>, byte>(ref r), Unsafe.SizeOf<Rule<TKey>>() - 1));
+                        list = null;
+                    }
+                    break;
+                }
+                if (list is not null) Prefetch(ref MemoryMarshal.GetArrayDataReference(list));
+            }
+            // Stage 3: the lookup itself, from cache.
+            for (int i = 0; i < n; i++) Unsafe.Add(ref r0, g + i) = Lookup(root, Unsafe.Add(ref kg, i));
         }
     }
 
