@@ -18,10 +18,12 @@ namespace FastPath.Dataplane.Policy;
 //   bits [d, d+8) (no node object: one dependent load per level). Slot i holds
 //     Rules:  the eroutes whose destination length L is in (d, d+8] (the root also takes L = 0),
 //             expanded over the 2^(d+8-L) slots they cover, sorted most specific first;
-//     Child:  null, the child node at depth d+8 (a TrieSlot[]), or a bucket: a Rule[] of at most
-//             BucketMax (32) eroutes, all with L > d+8 inside the slot's range, sorted most
-//             specific first (16-byte slots: a node is 4 KB; 24-byte slots with separate typed
-//             Node/Bucket fields made path copies slower: 197k vs 234k updates/s measured).
+//     Child:  null, the child node at depth d+8 (a TrieSlot[]), or a bucket: at most BucketMax
+//             (32) eroutes, all with L > d+8 inside the slot's range, sorted most specific first,
+//             stored as ONE TKey[]: a compact destination filter (one TKey per eroute: the prefix
+//             shifted past the slot's bits, with the remaining length in the low byte) in front
+//             of the rules (BucketLayout). 16-byte slots: a node is 4 KB; 24-byte slots with
+//             separate typed Node/Bucket fields made path copies slower (197k vs 234k updates/s).
 //   A subtree becomes a node only when it holds more than BucketMax eroutes, so the 4 KB node
 //   arrays exist only where the table is dense; a sparse range costs one small array.
 // - A Rule (32 bytes for IPv4, 64 for IPv6) carries destination and source prefix and length, protocol/port ranges,
@@ -29,14 +31,16 @@ namespace FastPath.Dataplane.Policy;
 //
 // Lookup (most specific destination, then most specific source, then protocol/ports):
 //   walk the nodes by destination chunk; the bucket at the end (the deepest destinations) is
-//   scanned first; if nothing in it matches the packet's source/protocol/ports, the slot rule
-//   lists met on the way are scanned, deepest level first (re-walking from the root, which is in
-//   cache, instead of keeping a stack: no per-lookup zeroing, and the fallback is the rarer path).
+//   searched first: its filter (1-2 cache lines; 8 IPv4 entries per AVX2 compare) yields the
+//   eroutes whose destination contains the packet's, in order, and only those rules are read;
+//   if none matches the packet's source/protocol/ports, the slot rule lists met on the way are
+//   scanned, deepest level first (re-walking from the root, which is in cache, instead of keeping
+//   a stack: no per-lookup zeroing, and the fallback is the rarer path).
 //   Every list is sorted by (destination length desc, source length desc, protocol given,
 //   narrower destination ports, narrower source ports, lower id), so the first hit is the answer.
 //   IPv4: at most 4 node levels; IPv6: at most 16 (no path compression yet).
-//   Batches (LookupBatch) walk 16 keys level by level and prefetch each key's next slot, its
-//   bucket (up to 8 lines) and rule lists, then look each key up from cache.
+//   Batches of tables above PrefetchFrom interleave groups of 16 keys in stages (walk, filter,
+//   candidate rule), each prefetching what the next needs (LookupBatchPrefetched).
 //
 // Updates copy the path: every node from the root to the changed slot (4 KB each) and the changed
 // list/bucket; nothing reachable from a published root is ever written. A bucket that grows past
@@ -47,10 +51,9 @@ namespace FastPath.Dataplane.Policy;
 // holds a longer prefix (~1 KB per random host eroute, over the 256 B bar) and cannot be
 // path-copied cheaply; fixed 256-way nodes at every level would cost 4 KB per /24 touched. With
 // buckets the 1M-eroute IPv4 table of the realistic mix (ErouteWorkload) has 321 nodes and 82k
-// buckets of 12 eroutes on average; it measured 154 B per eroute in total (table included), and
-// lookups cost 12 ns (100k) / 20 ns (1M) of CPU when the touched lines are cached. Out of cache
-// they cost what this shared VM's memory costs (a random DRAM access measured 155-260 ns dependent,
-// depending on the neighbours' load, 10-14 ns with 16 in flight): see the bar table in docs/eroute.md.
+// buckets of 12 eroutes on average. Out of cache a lookup costs what the DRAM lines it touches
+// cost: before the filter a 1M IPv4 lookup read its whole bucket (12 x 32 B = 6-7 lines), now
+// 1-2 filter lines and one rule (docs/eroute.md has the numbers, the A/B and the command).
 internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
     /// <summary>Largest bucket (linear list) before it becomes a node.</summary>
@@ -467,19 +470,26 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         }
 
         /// <summary>A bucket of <paramref name="sorted"/> (most specific first) for a slot whose prefix is <paramref name="shift"/> bits long.</summary>
-        internal static TKey[] Create(ReadOnlySpan<Rule<TKey>> sorted, int shift)
+        internal static TKey[] Create(ReadOnlySpan<Rule<TKey>> sorted, int shift) => Create(sorted, default, default, shift);
+
+        /// <summary>A bucket of the concatenation a, b, c (together sorted most specific first).</summary>
+        internal static TKey[] Create(ReadOnlySpan<Rule<TKey>> a, ReadOnlySpan<Rule<TKey>> b, ReadOnlySpan<Rule<TKey>> c, int shift)
         {
-            int n = sorted.Length;
+            int n = a.Length + b.Length + c.Length;
             var bucket = new TKey[FilterWords(n) + n * W];
-            for (int i = 0; i < n; i++)
-            {
-                ref readonly Rule<TKey> r = ref sorted[i];
-                Debug.Assert(r.DstLen > shift && r.DstLen - shift < 256);
-                bucket[i] = (r.Dst << shift) | TKey.CreateTruncating(r.DstLen - shift);
-                RuleAt(bucket, n, i) = r;
-            }
+            int i = 0;
+            foreach (ref readonly Rule<TKey> r in a) Put(bucket, n, i++, r, shift);
+            foreach (ref readonly Rule<TKey> r in b) Put(bucket, n, i++, r, shift);
+            foreach (ref readonly Rule<TKey> r in c) Put(bucket, n, i++, r, shift);
             Debug.Assert(Count(bucket) == n);
             return bucket;
+        }
+
+        private static void Put(TKey[] bucket, int n, int i, in Rule<TKey> r, int shift)
+        {
+            Debug.Assert(r.DstLen > shift && r.DstLen - shift < 256);
+            bucket[i] = (r.Dst << shift) | TKey.CreateTruncating(r.DstLen - shift);
+            RuleAt(bucket, n, i) = r;
         }
     }
 
@@ -684,16 +694,38 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         }
         else
         {
+            // The new bucket is built directly from the old one (one allocation per update).
             TKey[]? bucket = slot.Bucket;
-            Rule<TKey>[]? list = ModifyList(bucket is null ? default : BucketLayout.Rules(bucket), r, op);
-            if (list is not null && list.Length > BucketMax)
+            ReadOnlySpan<Rule<TKey>> rules = bucket is null ? default : BucketLayout.Rules(bucket);
+            if (op == Op.Insert)
             {
-                slot.Bucket = null;
-                slot.Node = BuildNode(list, d + 8);
+                if (rules.Length + 1 > BucketMax)
+                {
+                    slot.Bucket = null;
+                    slot.Node = BuildNode(ModifyList(rules, r, op), d + 8);
+                }
+                else
+                {
+                    int pos = 0;
+                    while (pos < rules.Length && CompareSpecificity(rules[pos], r) < 0) pos++;
+                    slot.Bucket = BucketLayout.Create(rules[..pos], new ReadOnlySpan<Rule<TKey>>(in r), rules[pos..], d + 8);
+                }
             }
             else
             {
-                slot.Bucket = list is null ? null : BucketLayout.Create(list, d + 8);
+                int at = IndexOfId(rules, r.Id);
+                if (at < 0) throw new InvalidOperationException("eroute not in the trie (table invariant broken)");
+                if (op == Op.Replace)
+                {
+                    // Same selectors, so the filter is unchanged: copy and overwrite the one rule.
+                    var copy = (TKey[])bucket!.Clone();
+                    BucketLayout.RuleAt(copy, rules.Length, at) = r;
+                    slot.Bucket = copy;
+                }
+                else
+                {
+                    slot.Bucket = rules.Length == 1 ? null : BucketLayout.Create(rules[..at], default, rules[(at + 1)..], d + 8);
+                }
             }
         }
         return slots;
@@ -837,8 +869,9 @@ internal sealed class TrieNode<TKey> where TKey : unmanaged, IBinaryInteger<TKey
 /// <summary>
 /// A node slot (16 bytes): the eroutes of this level covering it, and the deeper part — a child
 /// node (its 256 slots, so a walk costs one dependent load per level) or a bucket. The kind is the
-/// array type of <see cref="Child"/>: checking it reads the bucket's first line (which the scan
-/// needs anyway) or a node's header line (nodes are few and stay cached).
+/// array type of <see cref="Child"/>: checking it reads the bucket's first line (which the filter
+/// scan needs anyway; the batch lookup prefetches it one round before it checks) or a node's
+/// header line (nodes are few and stay cached).
 /// </summary>
 internal struct TrieSlot<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
