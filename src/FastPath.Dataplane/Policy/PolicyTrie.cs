@@ -168,7 +168,7 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
             Vector256<uint> e = Vector256.LoadUnsafe(ref f, (nuint)i);
             Vector256<uint> mask = Avx2.ShiftLeftLogicalVariable(Vector256<uint>.AllBitsSet, Vector256.Create(32u) - (e & Vector256.Create(0xFFu)));
             uint hits = Vector256.Equals((r ^ e) & mask, Vector256<uint>.Zero).ExtractMostSignificantBits();
-            if (n - i < 8) hits &= (1u << (n - i)) - 1;
+            if (n - i < 8) hits &= (1u << (n - i)) - 1; // not needed for correctness (a false hit past n comes after every real one and reads as none), but keeps the result < n
             if (hits != 0) return i + BitOperations.TrailingZeroCount(hits);
         }
         return n;
