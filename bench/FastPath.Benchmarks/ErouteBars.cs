@@ -156,7 +156,7 @@ internal static class ErouteBars
     }
 
     /// <summary>Pointer chase over a random cyclic permutation of 256 MiB: one chain, and 16 chains interleaved.</summary>
-    private static (double Dependent, double Parallel16) MemoryLatency()
+    internal static (double Dependent, double Parallel16) MemoryLatency()
     {
         const int n = 32 << 20; // 32M longs = 256 MiB
         var next = new int[n];

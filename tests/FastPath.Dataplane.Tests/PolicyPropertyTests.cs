@@ -149,6 +149,83 @@ public class PolicyPropertyTests
         Assert.True(nodes <= 2, $"{nodes} nodes left for 5 eroutes");
     }
 
+    /// <summary>
+    /// Dense destinations: many eroutes inside a few /16s (and a few /8s and /24s), so buckets hold
+    /// up to 32 eroutes at every bucket shift (8, 16, 24): the destination filter's vector compare
+    /// runs over several 8-entry blocks and its tail mask, buckets split into nodes and collapse
+    /// back, and several sources share one destination. Checked against brute force after the
+    /// bulk build and after single adds, replaces and deletes.
+    /// </summary>
+    [Theory]
+    [InlineData(41)]
+    [InlineData(42)]
+    public void Ipv4DenseBucketsMatchBruteForce(int seed)
+    {
+        var rng = new Random(seed);
+        var w = new ErouteWorkload<uint>(seed);
+        // 25-28 eroutes per region: a /8 (one bucket at shift 8), /16s (shift 16), and three /24s of
+        // one /16 (75 > 32: a node, then buckets at shift 24).
+        (uint Prefix, int Len, int Count)[] regions =
+        [
+            (0x0A000000u, 8, 25), (0xC6330000u, 16, 25), (0xC6340000u, 16, 27), (0x64400000u, 16, 28),
+            (0xCB007100u, 24, 25), (0xCB007200u, 24, 26), (0xCB007300u, 24, 25),
+        ];
+        (uint, int)[] sources = [(0, 0), (0xC0A80000u, 16), (0xC0A80100u, 24), (0xC0A80101u, 32)];
+        var specs = new Dictionary<ErouteSelector<uint>, ErouteSpec<uint>>();
+        ErouteSpec<uint> Next(int region)
+        {
+            var (prefix, len, _) = regions[region];
+            int dl = rng.Next(len + 1, 33);
+            uint dst = (prefix | ((uint)rng.Next() & (uint)(0xFFFF_FFFFUL >> len))) & KeyBits<uint>.Mask(dl);
+            var (src, sl) = sources[rng.Next(sources.Length)];
+            byte proto = rng.Next(8) == 0 ? (byte)6 : (byte)0;
+            ushort lo = proto == 0 ? (ushort)0 : (ushort)rng.Next(1, 100);
+            ushort hi = proto == 0 ? ushort.MaxValue : (ushort)(lo + rng.Next(0, 3));
+            var sel = new ErouteSelector<uint>(src, sl, dst, dl, proto, dstPortLo: lo, dstPortHi: hi);
+            return new ErouteSpec<uint>(sel, ErouteAction.Sa((uint)rng.Next(0x100, 0x10000)));
+        }
+        for (int region = 0; region < regions.Length; region++)
+        {
+            int want = specs.Count + regions[region].Count;
+            while (specs.Count < want)
+            {
+                ErouteSpec<uint> s = Next(region);
+                specs.TryAdd(s.Selector, s);
+            }
+        }
+        var table = new ErouteTable<uint>();
+        table.ReplaceAll(specs.Values);
+        var (_, _, maxBucket, _) = PolicyTrie<uint>.Stats(table.Current.Root);
+        Assert.True(maxBucket > 16, $"largest bucket {maxBucket}: the test does not reach multi-block filters");
+        CheckAgainstReference(table, w, 4000);
+        var live = specs.Values.ToList();
+        for (int i = 0; i < 400; i++)
+        {
+            int op = rng.Next(10);
+            if (op < 4 && live.Count > 0)
+            {
+                int at = rng.Next(live.Count);
+                Assert.True(table.Delete(live[at].Selector));
+                live[at] = live[^1];
+                live.RemoveAt(live.Count - 1);
+            }
+            else if (op < 6 && live.Count > 0)
+            {
+                int at = rng.Next(live.Count);
+                live[at] = live[at] with { Action = ErouteAction.Sa((uint)rng.Next(0x100, 0x10000)) };
+                table.Replace(live[at].Selector, live[at].Action);
+            }
+            else
+            {
+                ErouteSpec<uint> s = Next(rng.Next(regions.Length));
+                if (table.TryGet(s.Selector, out _)) continue;
+                table.Add(s.Selector, s.Action);
+                live.Add(s);
+            }
+        }
+        CheckAgainstReference(table, w, 4000);
+    }
+
     [Fact]
     public void EmptyTableMissesEverything()
     {

@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace FastPath.Dataplane.Policy;
@@ -16,10 +18,12 @@ namespace FastPath.Dataplane.Policy;
 //   bits [d, d+8) (no node object: one dependent load per level). Slot i holds
 //     Rules:  the eroutes whose destination length L is in (d, d+8] (the root also takes L = 0),
 //             expanded over the 2^(d+8-L) slots they cover, sorted most specific first;
-//     Child:  null, the child node at depth d+8 (a TrieSlot[]), or a bucket: a Rule[] of at most
-//             BucketMax (32) eroutes, all with L > d+8 inside the slot's range, sorted most
-//             specific first (16-byte slots: a node is 4 KB; 24-byte slots with separate typed
-//             Node/Bucket fields made path copies slower: 197k vs 234k updates/s measured).
+//     Child:  null, the child node at depth d+8 (a TrieSlot[]), or a bucket: at most BucketMax
+//             (32) eroutes, all with L > d+8 inside the slot's range, sorted most specific first,
+//             stored as ONE TKey[]: a compact destination filter (one TKey per eroute: the prefix
+//             shifted past the slot's bits, with the remaining length in the low byte) in front
+//             of the rules (BucketLayout). 16-byte slots: a node is 4 KB; 24-byte slots with
+//             separate typed Node/Bucket fields made path copies slower (197k vs 234k updates/s).
 //   A subtree becomes a node only when it holds more than BucketMax eroutes, so the 4 KB node
 //   arrays exist only where the table is dense; a sparse range costs one small array.
 // - A Rule (32 bytes for IPv4, 64 for IPv6) carries destination and source prefix and length, protocol/port ranges,
@@ -27,14 +31,16 @@ namespace FastPath.Dataplane.Policy;
 //
 // Lookup (most specific destination, then most specific source, then protocol/ports):
 //   walk the nodes by destination chunk; the bucket at the end (the deepest destinations) is
-//   scanned first; if nothing in it matches the packet's source/protocol/ports, the slot rule
-//   lists met on the way are scanned, deepest level first (re-walking from the root, which is in
-//   cache, instead of keeping a stack: no per-lookup zeroing, and the fallback is the rarer path).
+//   searched first: its filter (1-2 cache lines; 8 IPv4 entries per AVX2 compare) yields the
+//   eroutes whose destination contains the packet's, in order, and only those rules are read;
+//   if none matches the packet's source/protocol/ports, the slot rule lists met on the way are
+//   scanned, deepest level first (re-walking from the root, which is in cache, instead of keeping
+//   a stack: no per-lookup zeroing, and the fallback is the rarer path).
 //   Every list is sorted by (destination length desc, source length desc, protocol given,
 //   narrower destination ports, narrower source ports, lower id), so the first hit is the answer.
 //   IPv4: at most 4 node levels; IPv6: at most 16 (no path compression yet).
-//   Batches (LookupBatch) walk 16 keys level by level and prefetch each key's next slot, its
-//   bucket (up to 8 lines) and rule lists, then look each key up from cache.
+//   Batches of tables above PrefetchFrom interleave groups of 16 keys in stages (walk, filter,
+//   candidate rule), each prefetching what the next needs (LookupBatchPrefetched).
 //
 // Updates copy the path: every node from the root to the changed slot (4 KB each) and the changed
 // list/bucket; nothing reachable from a published root is ever written. A bucket that grows past
@@ -45,10 +51,9 @@ namespace FastPath.Dataplane.Policy;
 // holds a longer prefix (~1 KB per random host eroute, over the 256 B bar) and cannot be
 // path-copied cheaply; fixed 256-way nodes at every level would cost 4 KB per /24 touched. With
 // buckets the 1M-eroute IPv4 table of the realistic mix (ErouteWorkload) has 321 nodes and 82k
-// buckets of 12 eroutes on average; it measured 154 B per eroute in total (table included), and
-// lookups cost 12 ns (100k) / 20 ns (1M) of CPU when the touched lines are cached. Out of cache
-// they cost what this shared VM's memory costs (a random DRAM access measured 155-260 ns dependent,
-// depending on the neighbours' load, 10-14 ns with 16 in flight): see the bar table in docs/eroute.md.
+// buckets of 12 eroutes on average. Out of cache a lookup costs what the DRAM lines it touches
+// cost: before the filter a 1M IPv4 lookup read its whole bucket (12 x 32 B = 6-7 lines), now
+// 1-2 filter lines and one rule (docs/eroute.md has the numbers, the A/B and the command).
 internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
     /// <summary>Largest bucket (linear list) before it becomes a node.</summary>
@@ -123,6 +128,72 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         return false;
     }
 
+    /// <summary>Source, protocol and ports of a rule whose destination is known to match.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool RestMatches(ref Rule<TKey> r, in FlowKey<TKey> k) =>
+        (k.Src & MaskOf(r.SrcLen)) == r.Src
+        && (r.Protocol == 0 || (r.Protocol == k.Protocol
+            && (uint)(k.DstPort - r.DstPortLo) <= (uint)(r.DstPortHi - r.DstPortLo)
+            && (uint)(k.SrcPort - r.SrcPortLo) <= (uint)(r.SrcPortHi - r.SrcPortLo)));
+
+    /// <summary>
+    /// The first filter entry at or after <paramref name="from"/> whose destination prefix contains
+    /// the key (<paramref name="rel"/> = the key's destination shifted by the bucket's shift), or n.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int NextDstMatch(ref TKey filter, int from, int n, TKey rel)
+    {
+        if (typeof(TKey) == typeof(uint) && Avx2.IsSupported && n - from > 3)
+            return NextDstMatchAvx2(ref Unsafe.As<TKey, uint>(ref filter), from, n, Unsafe.As<TKey, uint>(ref rel));
+        for (int i = from; i < n; i++)
+        {
+            TKey e = Unsafe.Add(ref filter, i);
+            if (((rel ^ e) & MaskOf(byte.CreateTruncating(e))) == TKey.Zero) return i;
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// <see cref="NextDstMatch"/> for IPv4 buckets of more than 3: 8 entries per compare (1M IPv4
+    /// eroutes: 12 per bucket on average). Reading up to 7 entries past n stays inside the array
+    /// (the rules follow: 8 words each). Not inlined: inlined, it made every lookup's code larger
+    /// and the 1-eroute lookup ~1 ns slower.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int NextDstMatchAvx2(ref uint f, int from, int n, uint rel)
+    {
+        Vector256<uint> r = Vector256.Create(rel);
+        for (int i = from; i < n; i += 8)
+        {
+            Vector256<uint> e = Vector256.LoadUnsafe(ref f, (nuint)i);
+            Vector256<uint> mask = Avx2.ShiftLeftLogicalVariable(Vector256<uint>.AllBitsSet, Vector256.Create(32u) - (e & Vector256.Create(0xFFu)));
+            uint hits = Vector256.Equals((r ^ e) & mask, Vector256<uint>.Zero).ExtractMostSignificantBits();
+            if (n - i < 8) hits &= (1u << (n - i)) - 1; // not needed for correctness (a false hit past n comes after every real one and reads as none), but keeps the result < n
+            if (hits != 0) return i + BitOperations.TrailingZeroCount(hits);
+        }
+        return n;
+    }
+
+    /// <summary>The first rule of a bucket, from candidate <paramref name="from"/> on, matching <paramref name="k"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ScanBucket(TKey[] bucket, int shift, in FlowKey<TKey> k, int from, out ErouteMatch match)
+    {
+        int n = BucketLayout.Count(bucket);
+        ref TKey filter = ref MemoryMarshal.GetArrayDataReference(bucket);
+        TKey rel = k.Dst << shift;
+        for (int i = NextDstMatch(ref filter, from, n, rel); i < n; i = NextDstMatch(ref filter, i + 1, n, rel))
+        {
+            ref Rule<TKey> r = ref BucketLayout.RuleAt(bucket, n, i);
+            if (RestMatches(ref r, k))
+            {
+                match = new ErouteMatch(r.Id, new ErouteAction(r.Action));
+                return true;
+            }
+        }
+        match = ErouteMatch.None;
+        return false;
+    }
+
     /// <summary>The most specific eroute matching <paramref name="k"/> (see the file comment).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ErouteMatch Lookup(TrieNode<TKey> root, in FlowKey<TKey> k)
@@ -134,12 +205,14 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         {
             ref TrieSlot<TKey> slot = ref SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, depth));
             if (slot.Rules is not null) levelsWithRules |= 1 << (depth >> 3);
-            if (slot.Node is null)
+            object? child = slot.Child;
+            if (child is null) break;
+            if (child.GetType() != typeof(TrieSlot<TKey>[]))
             {
-                if (slot.Bucket is not null && Scan(slot.Bucket, k, out ErouteMatch m)) return m;
+                if (ScanBucket(Unsafe.As<TKey[]>(child), depth + 8, k, 0, out ErouteMatch m)) return m;
                 break;
             }
-            node = slot.Node;
+            node = Unsafe.As<TrieSlot<TKey>[]>(child);
             depth += 8;
         }
         return levelsWithRules == 0 ? ErouteMatch.None : Fallback(root.Slots, k, levelsWithRules);
@@ -160,9 +233,27 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
     }
 
     [InlineArray(Group)]
-    private struct NodeRefs
+    private struct ObjectRefs
     {
-        private TrieSlot<TKey>[]? _element;
+        private object? _element;
+    }
+
+    [InlineArray(Group)]
+    private struct BucketRefs
+    {
+        private TKey[]? _element;
+    }
+
+    [InlineArray(Group)]
+    private struct ListRefs
+    {
+        private Rule<TKey>[]? _element;
+    }
+
+    [InlineArray(Group)]
+    private struct Ints
+    {
+        private int _element;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -171,93 +262,337 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         if (Sse.IsSupported) Sse.Prefetch0(Unsafe.AsPointer(ref target));
     }
 
+    /// <summary>Prefetches a bucket's header and filter (4 bytes per IPv4 eroute: 1-2 lines), not its rules.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchBucket(Rule<TKey>[] bucket)
+    private static void PrefetchFilter(TKey[] bucket)
     {
-        // The array header and the first rules share a line; prefetch up to 8 lines of rules (measured
-        // at 1M IPv4 eroutes, 12 per bucket on average: 4 lines ~135 ns, 8 lines ~115 ns, 16 the same).
-        ref byte first = ref Unsafe.As<Rule<TKey>, byte>(ref MemoryMarshal.GetArrayDataReference(bucket));
-        int bytes = Math.Min(bucket.Length * Unsafe.SizeOf<Rule<TKey>>(), 512);
-        for (int offset = 0; offset < bytes; offset += 64) Prefetch(ref Unsafe.Add(ref first, offset));
+        ref byte first = ref Unsafe.As<TKey, byte>(ref MemoryMarshal.GetArrayDataReference(bucket));
+        int bytes = BucketLayout.Count(bucket) * Unsafe.SizeOf<TKey>();
+        // From the array header (method table and length, 16 bytes before the data: the type check and
+        // the count read it) to the filter's last byte; arrays are only 8-byte aligned, so both ends.
+        for (int offset = -16; offset < bytes; offset += 64) Prefetch(ref Unsafe.Add(ref first, offset));
+        Prefetch(ref Unsafe.Add(ref first, bytes - 1));
     }
 
     /// <summary>
-    /// Batch lookup with group prefetching: the keys of a group of 16 (32 measured the same) first descend the trie
-    /// together, level by level, prefetching each key's next slot (or bucket) one level ahead, so
-    /// up to 16 cache misses are in flight at once instead of one (a single walk is a chain of
-    /// dependent loads); then each key is looked up normally, from cache. Same answers as
+    /// Batch lookup. Tables up to <see cref="PrefetchFrom"/> eroutes are cache-resident here and are
+    /// looked up key by key; larger ones go through <see cref="LookupBatchPrefetched"/>. Same answers as
     /// <see cref="Lookup"/>.
     /// </summary>
     [SkipLocalsInit]
     public static void LookupBatch(TrieNode<TKey> root, ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
     {
-        TrieSlot<TKey>[] rootSlots = root.Slots;
         ref FlowKey<TKey> k0 = ref MemoryMarshal.GetReference(keys);
         ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
         if (root.Count <= PrefetchFrom)
         {
-            // Cache-resident table: the prefetch pass would only add work (see PrefetchFrom).
+            // Cache-resident table: the prefetch stages would only add work (see PrefetchFrom).
             for (int i = 0; i < keys.Length; i++) Unsafe.Add(ref r0, i) = Lookup(root, Unsafe.Add(ref k0, i));
             return;
         }
         LookupBatchPrefetched(root, keys, results);
     }
 
-    /// <summary>The prefetching batch lookup, whatever the table size (tests call it directly).</summary>
+    /// <summary>
+    /// The interleaved batch lookup, whatever the table size (tests call it directly). Groups of
+    /// <see cref="Group"/> keys advance together in three stages, each issuing the prefetches the next
+    /// stage needs, so up to 16 misses are in flight instead of one chain of dependent loads:
+    /// (1) descend the nodes level by level (prefetching each key's next slot, its rule lists, and at
+    /// the end its bucket's header and destination filter); (2) scan each key's filter (now cached)
+    /// for the first destination that contains it and prefetch that one rule; (3) check the rule's
+    /// source/protocol/ports and finish (rarely: scan on, or fall back to the slot lists) — from the
+    /// state kept per key, without re-walking the trie.
+    /// </summary>
     [SkipLocalsInit]
     internal static void LookupBatchPrefetched(TrieNode<TKey> root, ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
     {
+        if (KeyBits<TKey>.Width == 32)
+        {
+            LookupBatchRewalk(root, keys, results);
+            return;
+        }
         TrieSlot<TKey>[] rootSlots = root.Slots;
         ref FlowKey<TKey> k0 = ref MemoryMarshal.GetReference(keys);
         ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
-        NodeRefs nodes = default;
+        ObjectRefs objs = default;
+        BucketRefs buckets = default;
+        ListRefs lists = default;
+        Ints shifts = default, levels = default, candidates = default;
         for (int g = 0; g < keys.Length; g += Group)
         {
             int n = Math.Min(Group, keys.Length - g);
             ref FlowKey<TKey> kg = ref Unsafe.Add(ref k0, g);
-            int pending = 0;
+            // Stage 1: the walk, in rounds that alternate for every key: even rounds read the slot
+            // (prefetched by the previous round) and only prefetch the child's first lines (its header
+            // and, for a bucket, the filter); odd rounds check the child's type — from cache now —
+            // and prefetch the slot of a child node. Checking the type at once would make every
+            // bucket's header a demand miss inside the walk (nodes are few and cached; buckets are not).
             for (int i = 0; i < n; i++)
             {
-                TKey dst = Unsafe.Add(ref kg, i).Dst;
-                ref TrieSlot<TKey> slot = ref SlotAt(rootSlots, KeyBits<TKey>.Chunk(dst, 0));
-                TrieSlot<TKey>[]? next = slot.Node;
-                nodes[i] = next;
-                if (slot.Rules is not null) Prefetch(ref MemoryMarshal.GetArrayDataReference(slot.Rules));
-                if (next is not null)
-                {
-                    Prefetch(ref SlotAt(next, KeyBits<TKey>.Chunk(dst, 8)));
-                    pending++;
-                }
-                else if (slot.Bucket is not null)
-                {
-                    PrefetchBucket(slot.Bucket);
-                }
+                objs[i] = rootSlots; // the root and its slots are cached
+                buckets[i] = null;
+                lists[i] = null;
+                levels[i] = 0;
             }
-            for (int depth = 8; pending > 0; depth += 8)
+            int pending = n;
+            for (int round = 0, depth = 0; pending > 0; round++)
             {
                 pending = 0;
+                bool read = (round & 1) == 0;
                 for (int i = 0; i < n; i++)
                 {
-                    TrieSlot<TKey>[]? node = nodes[i];
-                    if (node is null) continue;
+                    object? o = objs[i];
+                    if (o is null) continue;
                     TKey dst = Unsafe.Add(ref kg, i).Dst;
-                    ref TrieSlot<TKey> slot = ref SlotAt(node, KeyBits<TKey>.Chunk(dst, depth));
-                    TrieSlot<TKey>[]? next = slot.Node;
-                    nodes[i] = next;
-                    if (slot.Rules is not null) Prefetch(ref MemoryMarshal.GetArrayDataReference(slot.Rules));
-                    if (next is not null)
+                    if (read)
                     {
-                        Prefetch(ref SlotAt(next, KeyBits<TKey>.Chunk(dst, depth + 8)));
+                        ref TrieSlot<TKey> slot = ref SlotAt(Unsafe.As<TrieSlot<TKey>[]>(o), KeyBits<TKey>.Chunk(dst, depth));
+                        if (slot.Rules is not null)
+                        {
+                            // Needed only if the bucket has no answer (stage 2 prefetches it then).
+                            levels[i] |= 1 << (depth >> 3);
+                            lists[i] = slot.Rules;
+                        }
+                        object? child = slot.Child;
+                        objs[i] = child;
+                        if (child is null) continue;
+                        ref byte data = ref MemoryMarshal.GetArrayDataReference(Unsafe.As<byte[]>(child)); // same layout for any array
+                        Prefetch(ref Unsafe.Subtract(ref data, 16));
+                        Prefetch(ref Unsafe.Add(ref data, 47));
                         pending++;
                     }
-                    else if (slot.Bucket is not null)
+                    else if (o.GetType() == typeof(TrieSlot<TKey>[]))
                     {
-                        PrefetchBucket(slot.Bucket);
+                        Prefetch(ref SlotAt(Unsafe.As<TrieSlot<TKey>[]>(o), KeyBits<TKey>.Chunk(dst, depth + 8)));
+                        pending++;
+                    }
+                    else
+                    {
+                        TKey[] bucket = Unsafe.As<TKey[]>(o);
+                        objs[i] = null;
+                        buckets[i] = bucket;
+                        shifts[i] = depth + 8;
+                        if (BucketLayout.Count(bucket) * Unsafe.SizeOf<TKey>() > 48) PrefetchFilter(bucket);
+                    }
+                }
+                if (!read) depth += 8;
+            }
+            // Stage 2: the filters; the deepest slot list for keys the bucket cannot answer.
+            for (int i = 0; i < n; i++)
+            {
+                TKey[]? bucket = buckets[i];
+                if (bucket is not null)
+                {
+                    int count = BucketLayout.Count(bucket);
+                    int c = NextDstMatch(ref MemoryMarshal.GetArrayDataReference(bucket), 0, count, Unsafe.Add(ref kg, i).Dst << shifts[i]);
+                    candidates[i] = c;
+                    if (c < count)
+                    {
+                        ref Rule<TKey> r = ref BucketLayout.RuleAt(bucket, count, c);
+                        Prefetch(ref r);
+                        Prefetch(ref Unsafe.Add(ref Unsafe.As<Rule<TKey>, byte>(ref r), Unsafe.SizeOf<Rule<TKey>>() - 1));
+                        continue;
+                    }
+                }
+                Rule<TKey>[]? list = lists[i];
+                if (list is not null) Prefetch(ref MemoryMarshal.GetArrayDataReference(list));
+            }
+            // Stage 3: the candidate rule, then (rarely) the rest.
+            for (int i = 0; i < n; i++)
+            {
+                ref FlowKey<TKey> k = ref Unsafe.Add(ref kg, i);
+                TKey[]? bucket = buckets[i];
+                ErouteMatch m;
+                if (bucket is not null)
+                {
+                    int count = BucketLayout.Count(bucket);
+                    int c = candidates[i];
+                    if (c < count)
+                    {
+                        ref Rule<TKey> r = ref BucketLayout.RuleAt(bucket, count, c);
+                        if (RestMatches(ref r, k))
+                        {
+                            Unsafe.Add(ref r0, g + i) = new ErouteMatch(r.Id, new ErouteAction(r.Action));
+                            continue;
+                        }
+                        if (ScanBucket(bucket, shifts[i], k, c + 1, out m))
+                        {
+                            Unsafe.Add(ref r0, g + i) = m;
+                            continue;
+                        }
+                    }
+                }
+                Unsafe.Add(ref r0, g + i) = levels[i] == 0 ? ErouteMatch.None : Fallback(rootSlots, k, levels[i]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A bucket is ONE array (one allocation, one pointer to chase) holding a compact destination
+    /// filter in front of the rules, so that finding the candidate touches 1-2 cache lines instead of
+    /// the whole bucket (12 IPv4 rules of 32 bytes = 6-7 lines at 1M eroutes: the measured bottleneck,
+    /// since DRAM lines, not latency, limit a prefetched batch). Layout of the TKey[] (n rules):
+    /// <code>
+    ///   [0, n)          filter: (rule.Dst &lt;&lt; shift) | (rule.DstLen - shift)   (4 bytes per IPv4 rule)
+    ///   [n, f)          padding so the rules are 8-byte aligned (IPv4: f = n rounded up to even)
+    ///   [f, f + n*W)    the rules (Rule&lt;TKey&gt;, W = sizeof(Rule) / sizeof(TKey): 8 for IPv4, 4 for IPv6)
+    /// </code>
+    /// shift = d + 8 for a bucket in a slot of the node at depth d: every rule in it is longer than
+    /// shift and shares the slot's first shift bits, so the shifted prefix keeps exactly the bits that
+    /// differ, and its low 8 bits (shift ≥ 8) are free for the length that remains. A destination
+    /// matches iff ((key.Dst &lt;&lt; shift) ^ entry) has no bit under the entry's remaining length.
+    /// n is recovered from the array length: length = f + n*W with f - n &lt; W + 1, so n = length / (W + 1).
+    /// The order is the rules' (most specific first), so the first filter hit whose rule also matches
+    /// source/protocol/ports is the answer.
+    /// </summary>
+    internal static class BucketLayout
+    {
+        /// <summary>TKey words per rule.</summary>
+        internal static int W
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => Unsafe.SizeOf<Rule<TKey>>() / Unsafe.SizeOf<TKey>();
+        }
+
+        /// <summary>Filter words before the rules (n rounded up to keep the rules 8-byte aligned).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int FilterWords(int n)
+        {
+            int per8 = Math.Max(1, 8 / Unsafe.SizeOf<TKey>());
+            return (n + per8 - 1) / per8 * per8;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static int Count(TKey[] bucket) => bucket.Length / (W + 1);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static ref Rule<TKey> RuleAt(TKey[] bucket, int n, int i) =>
+            ref Unsafe.As<TKey, Rule<TKey>>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bucket), bucket.Length - (n - i) * W));
+
+        /// <summary>The rules of a bucket (read-only view into the array).</summary>
+        internal static ReadOnlySpan<Rule<TKey>> Rules(TKey[] bucket)
+        {
+            int n = Count(bucket);
+            return n == 0 ? default : MemoryMarshal.CreateReadOnlySpan(ref RuleAt(bucket, n, 0), n);
+        }
+
+        /// <summary>A bucket of <paramref name="sorted"/> (most specific first) for a slot whose prefix is <paramref name="shift"/> bits long.</summary>
+        internal static TKey[] Create(ReadOnlySpan<Rule<TKey>> sorted, int shift) => Create(sorted, default, default, shift);
+
+        /// <summary>A bucket of the concatenation a, b, c (together sorted most specific first).</summary>
+        internal static TKey[] Create(ReadOnlySpan<Rule<TKey>> a, ReadOnlySpan<Rule<TKey>> b, ReadOnlySpan<Rule<TKey>> c, int shift)
+        {
+            int n = a.Length + b.Length + c.Length;
+            var bucket = new TKey[FilterWords(n) + n * W];
+            int i = 0;
+            foreach (ref readonly Rule<TKey> r in a) Put(bucket, n, i++, r, shift);
+            foreach (ref readonly Rule<TKey> r in b) Put(bucket, n, i++, r, shift);
+            foreach (ref readonly Rule<TKey> r in c) Put(bucket, n, i++, r, shift);
+            Debug.Assert(Count(bucket) == n);
+            return bucket;
+        }
+
+        private static void Put(TKey[] bucket, int n, int i, in Rule<TKey> r, int shift)
+        {
+            Debug.Assert(r.DstLen > shift && r.DstLen - shift < 256);
+            bucket[i] = (r.Dst << shift) | TKey.CreateTruncating(r.DstLen - shift);
+            RuleAt(bucket, n, i) = r;
+        }
+    }
+
+    /// <summary>
+    /// The IPv4 form of <see cref="LookupBatchPrefetched"/>: the same rounds, but the per-key state
+    /// holds no object references. Storing a reference into the stack state costs a GC write
+    /// barrier call (CORINFO_HELP_CHECKED_ASSIGN_REF: the JIT cannot prove an indexed InlineArray
+    /// element is on the stack); with at most 3 IPv4 node levels it is cheaper to re-walk from the
+    /// root through the lines the previous rounds already brought into L1. Stage 3 is the scalar
+    /// lookup, from cache.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void LookupBatchRewalk(TrieNode<TKey> root, ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
+    {
+        TrieSlot<TKey>[] rootSlots = root.Slots;
+        ref FlowKey<TKey> k0 = ref MemoryMarshal.GetReference(keys);
+        ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
+        Ints done = default;
+        for (int g = 0; g < keys.Length; g += Group)
+        {
+            int n = Math.Min(Group, keys.Length - g);
+            ref FlowKey<TKey> kg = ref Unsafe.Add(ref k0, g);
+            for (int i = 0; i < n; i++) done[i] = 0;
+            // Stage 1: even rounds read the slot at depth and prefetch the child's first lines;
+            // odd rounds check the child's type (cached now) and prefetch a child node's slot.
+            int pending = n;
+            for (int round = 0; pending > 0; round++)
+            {
+                pending = 0;
+                bool read = (round & 1) == 0;
+                int depth = (round >> 1) << 3;
+                for (int i = 0; i < n; i++)
+                {
+                    if (done[i] != 0) continue;
+                    TKey dst = Unsafe.Add(ref kg, i).Dst;
+                    TrieSlot<TKey>[] node = rootSlots;
+                    for (int d = 0; d < depth; d += 8) node = Unsafe.As<TrieSlot<TKey>[]>(SlotAt(node, KeyBits<TKey>.Chunk(dst, d)).Child!);
+                    object? child = SlotAt(node, KeyBits<TKey>.Chunk(dst, depth)).Child;
+                    if (child is null)
+                    {
+                        done[i] = 1;
+                    }
+                    else if (read)
+                    {
+                        ref byte data = ref MemoryMarshal.GetArrayDataReference(Unsafe.As<byte[]>(child)); // same layout for any array
+                        Prefetch(ref Unsafe.Subtract(ref data, 16));
+                        Prefetch(ref Unsafe.Add(ref data, 47));
+                        pending++;
+                    }
+                    else if (child.GetType() == typeof(TrieSlot<TKey>[]))
+                    {
+                        Prefetch(ref SlotAt(Unsafe.As<TrieSlot<TKey>[]>(child), KeyBits<TKey>.Chunk(dst, depth + 8)));
+                        pending++;
+                    }
+                    else
+                    {
+                        TKey[] bucket = Unsafe.As<TKey[]>(child);
+                        if (BucketLayout.Count(bucket) * Unsafe.SizeOf<TKey>() > 48) PrefetchFilter(bucket);
+                        done[i] = 1;
                     }
                 }
             }
+            // Stage 2: the filter (cached), then prefetch the candidate rule, or the deepest slot
+            // list when the bucket has no candidate.
             for (int i = 0; i < n; i++)
-                Unsafe.Add(ref r0, g + i) = Lookup(root, Unsafe.Add(ref kg, i));
+            {
+                FlowKey<TKey> k = Unsafe.Add(ref kg, i);
+                TrieSlot<TKey>[] node = rootSlots;
+                Rule<TKey>[]? list = null;
+                for (int depth = 0; ; depth += 8)
+                {
+                    ref TrieSlot<TKey> slot = ref SlotAt(node, KeyBits<TKey>.Chunk(k.Dst, depth));
+                    if (slot.Rules is not null) list = slot.Rules;
+                    object? child = slot.Child;
+                    if (child is null) break;
+                    if (child.GetType() == typeof(TrieSlot<TKey>[]))
+                    {
+                        node = Unsafe.As<TrieSlot<TKey>[]>(child);
+                        continue;
+                    }
+                    TKey[] bucket = Unsafe.As<TKey[]>(child);
+                    int count = BucketLayout.Count(bucket);
+                    int c = NextDstMatch(ref MemoryMarshal.GetArrayDataReference(bucket), 0, count, k.Dst << (depth + 8));
+                    if (c < count)
+                    {
+                        ref Rule<TKey> r = ref BucketLayout.RuleAt(bucket, count, c);
+                        Prefetch(ref r);
+                        Prefetch(ref Unsafe.Add(ref Unsafe.As<Rule<TKey>, byte>(ref r), Unsafe.SizeOf<Rule<TKey>>() - 1));
+                        list = null;
+                    }
+                    break;
+                }
+                if (list is not null) Prefetch(ref MemoryMarshal.GetArrayDataReference(list));
+            }
+            // Stage 3: the lookup itself, from cache.
+            for (int i = 0; i < n; i++) Unsafe.Add(ref r0, g + i) = Lookup(root, Unsafe.Add(ref kg, i));
         }
     }
 
@@ -320,7 +655,7 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
             slots[i].Rules = slotRules[i]?.ToArray();
             List<Rule<TKey>>? c = childRules[i];
             if (c is null) continue;
-            if (c.Count <= BucketMax) slots[i].Bucket = c.ToArray();
+            if (c.Count <= BucketMax) slots[i].Bucket = BucketLayout.Create(CollectionsMarshal.AsSpan(c), depth + 8);
             else slots[i].Node = BuildNode(CollectionsMarshal.AsSpan(c), depth + 8);
         }
         return slots;
@@ -366,49 +701,72 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         }
         else
         {
-            Rule<TKey>[]? list = ModifyList(slot.Bucket, r, op);
-            if (list is not null && list.Length > BucketMax)
+            // The new bucket is built directly from the old one (one allocation per update).
+            TKey[]? bucket = slot.Bucket;
+            ReadOnlySpan<Rule<TKey>> rules = bucket is null ? default : BucketLayout.Rules(bucket);
+            if (op == Op.Insert)
             {
-                slot.Bucket = null;
-                slot.Node = BuildNode(list, d + 8);
+                if (rules.Length + 1 > BucketMax)
+                {
+                    slot.Bucket = null;
+                    slot.Node = BuildNode(ModifyList(rules, r, op), d + 8);
+                }
+                else
+                {
+                    int pos = 0;
+                    while (pos < rules.Length && CompareSpecificity(rules[pos], r) < 0) pos++;
+                    slot.Bucket = BucketLayout.Create(rules[..pos], new ReadOnlySpan<Rule<TKey>>(in r), rules[pos..], d + 8);
+                }
             }
             else
             {
-                slot.Bucket = list;
+                int at = IndexOfId(rules, r.Id);
+                if (at < 0) throw new InvalidOperationException("eroute not in the trie (table invariant broken)");
+                if (op == Op.Replace)
+                {
+                    // Same selectors, so the filter is unchanged: copy and overwrite the one rule.
+                    var copy = (TKey[])bucket!.Clone();
+                    BucketLayout.RuleAt(copy, rules.Length, at) = r;
+                    slot.Bucket = copy;
+                }
+                else
+                {
+                    slot.Bucket = rules.Length == 1 ? null : BucketLayout.Create(rules[..at], default, rules[(at + 1)..], d + 8);
+                }
             }
         }
         return slots;
     }
 
-    private static Rule<TKey>[]? ModifyList(Rule<TKey>[]? list, in Rule<TKey> r, Op op)
+    private static Rule<TKey>[]? ModifyList(ReadOnlySpan<Rule<TKey>> list, in Rule<TKey> r, Op op)
     {
         if (op == Op.Insert)
         {
-            if (list is null) return [r];
+            if (list.IsEmpty) return [r];
             int pos = 0;
             while (pos < list.Length && CompareSpecificity(list[pos], r) < 0) pos++;
             var grown = new Rule<TKey>[list.Length + 1];
-            Array.Copy(list, grown, pos);
+            list[..pos].CopyTo(grown);
             grown[pos] = r;
-            Array.Copy(list, pos, grown, pos + 1, list.Length - pos);
+            list[pos..].CopyTo(grown.AsSpan(pos + 1));
             return grown;
         }
-        int at = list is null ? -1 : IndexOfId(list, r.Id);
+        int at = IndexOfId(list, r.Id);
         if (at < 0) throw new InvalidOperationException("eroute not in the trie (table invariant broken)");
         if (op == Op.Replace)
         {
-            var copy = (Rule<TKey>[])list!.Clone();
+            Rule<TKey>[] copy = list.ToArray();
             copy[at] = r;
             return copy;
         }
-        if (list!.Length == 1) return null;
+        if (list.Length == 1) return null;
         var shrunk = new Rule<TKey>[list.Length - 1];
-        Array.Copy(list, shrunk, at);
-        Array.Copy(list, at + 1, shrunk, at, list.Length - at - 1);
+        list[..at].CopyTo(shrunk);
+        list[(at + 1)..].CopyTo(shrunk.AsSpan(at));
         return shrunk;
     }
 
-    private static int IndexOfId(Rule<TKey>[] list, int id)
+    private static int IndexOfId(ReadOnlySpan<Rule<TKey>> list, int id)
     {
         for (int i = 0; i < list.Length; i++)
             if (list[i].Id == id) return i;
@@ -425,21 +783,21 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
             if (s.Rules is not null)
                 foreach (ref readonly Rule<TKey> r in s.Rules.AsSpan())
                     if (Expansion(r, depth).First == i) n++;
-            if (s.Bucket is not null) n += s.Bucket.Length;
+            if (s.Bucket is not null) n += BucketLayout.Count(s.Bucket);
             else if (s.Node is not null) n += CountAtMost(s.Node, depth + 8, limit - n);
         }
         return n;
     }
 
-    /// <summary>All distinct rules of a subtree, sorted most specific first, as one bucket.</summary>
-    private static Rule<TKey>[]? Collapse(TrieSlot<TKey>[] node, int depth)
+    /// <summary>All distinct rules of a subtree at <paramref name="depth"/>, sorted most specific first, as one bucket of the parent slot.</summary>
+    private static TKey[]? Collapse(TrieSlot<TKey>[] node, int depth)
     {
         var all = new List<Rule<TKey>>(CollapseAt);
         Collect(node, depth, all);
         if (all.Count == 0) return null;
-        Rule<TKey>[] bucket = all.ToArray();
-        Array.Sort(bucket, SpecificityComparer.Instance);
-        return bucket;
+        Rule<TKey>[] rules = all.ToArray();
+        Array.Sort(rules, SpecificityComparer.Instance);
+        return BucketLayout.Create(rules, depth);
     }
 
     /// <summary>Appends every distinct rule under <paramref name="node"/> (each expanded rule once, at its first slot).</summary>
@@ -452,7 +810,7 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
                 foreach (ref readonly Rule<TKey> r in s.Rules.AsSpan())
                     if (Expansion(r, depth).First == i) into.Add(r);
             if (s.Node is not null) Collect(s.Node, depth + 8, into);
-            else if (s.Bucket is not null) into.AddRange(s.Bucket);
+            else if (s.Bucket is not null) foreach (ref readonly Rule<TKey> r in BucketLayout.Rules(s.Bucket)) into.Add(r);
         }
     }
 
@@ -473,7 +831,7 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
             }
             else if (s.Bucket is not null)
             {
-                buckets++; maxBucket = Math.Max(maxBucket, s.Bucket.Length);
+                buckets++; maxBucket = Math.Max(maxBucket, BucketLayout.Count(s.Bucket));
             }
         }
         return (nodes, buckets, maxBucket, copies);
@@ -518,12 +876,13 @@ internal sealed class TrieNode<TKey> where TKey : unmanaged, IBinaryInteger<TKey
 /// <summary>
 /// A node slot (16 bytes): the eroutes of this level covering it, and the deeper part — a child
 /// node (its 256 slots, so a walk costs one dependent load per level) or a bucket. The kind is the
-/// array type of <see cref="Child"/>: checking it reads the bucket's first line (which the scan
-/// needs anyway) or a node's header line (nodes are few and stay cached).
+/// array type of <see cref="Child"/>: checking it reads the bucket's first line (which the filter
+/// scan needs anyway; the batch lookup prefetches it one round before it checks) or a node's
+/// header line (nodes are few and stay cached).
 /// </summary>
 internal struct TrieSlot<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
-    /// <summary>Null, the child node (TrieSlot[]) or the bucket (Rule[]).</summary>
+    /// <summary>Null, the child node (TrieSlot[]) or the bucket (TKey[], see PolicyTrie.BucketLayout).</summary>
     public object? Child;
     public Rule<TKey>[]? Rules;
 
@@ -534,10 +893,10 @@ internal struct TrieSlot<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUn
         set => Child = value;
     }
 
-    public Rule<TKey>[]? Bucket
+    public TKey[]? Bucket
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        readonly get => Child is not null && Child.GetType() == typeof(Rule<TKey>[]) ? Unsafe.As<Rule<TKey>[]>(Child) : null;
+        readonly get => Child is not null && Child.GetType() == typeof(TKey[]) ? Unsafe.As<TKey[]>(Child) : null;
         set => Child = value;
     }
 }
