@@ -18,7 +18,7 @@ public sealed class WorkerCounters
     internal long _rxInside, _rxOutside, _txInside, _txOutside;
     internal long _clearOutbound, _clearInbound, _ikeSeen, _checksumNotReady;
     internal long _held, _released, _resolveRequests, _resolveSuppressed, _eventOverflows;
-    internal long _commands, _batches, _icmpSent;
+    internal long _commands, _batches, _icmpSent, _handedOff, _handoffReceived;
 
     /// <summary>Pipeline drops for <paramref name="reason"/> (ESP engine drops not included).</summary>
     public long this[DropReason reason] => Volatile.Read(ref _drops[(int)reason]);
@@ -59,6 +59,11 @@ public sealed class WorkerCounters
     public long Batches => Volatile.Read(ref _batches);
     /// <summary>ICMP errors sent back to the inside (%reject unreachable, TTL exceeded; rate-limited).</summary>
     public long IcmpSent => Volatile.Read(ref _icmpSent);
+
+    /// <summary>Packets of SAs owned by other workers, copied to the owner's handoff ring.</summary>
+    public long HandedOff => Volatile.Read(ref _handedOff);
+    /// <summary>Packets of this worker's SAs received from other workers' handoff rings.</summary>
+    public long HandoffReceived => Volatile.Read(ref _handoffReceived);
 
     /// <summary>Sum of the pipeline's drops.</summary>
     public long TotalDrops
