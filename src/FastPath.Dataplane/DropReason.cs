@@ -77,6 +77,9 @@ public enum DropReason : byte
     NotIp,
     /// <summary>Addressed to the gateway itself but not ESP/IKE: left to the kernel, not forwarded.</summary>
     LocalDelivery,
+    /// <summary>The handoff ring to the worker that owns the packet's SA was full (several workers
+    /// sharing fanout ports; Pipeline/Handoff.cs).</summary>
+    HandoffQueueFull,
     // Reserved for later reasons: append here, before Count.
     /// <summary>Number of reasons (array size), not a reason.</summary>
     Count,

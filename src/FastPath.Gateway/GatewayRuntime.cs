@@ -96,7 +96,6 @@ public sealed class GatewayRuntime : IDisposable
             LocalAddresses = LocalAddresses,
             IcmpSourceV4 = icmp4,
             IcmpSourceV6 = icmp6,
-            FanoutPorts = options.Workers > 1,
         };
         Dataplane = new Dataplane.Pipeline.Dataplane(dpOptions, worker => (OpenIo(options.InsideInterface, worker), OpenIo(options.OutsideInterface, worker)));
         _log.LogInformation("dataplane: {Workers} worker(s); {Io}", options.Workers, IoDescription);

@@ -71,6 +71,8 @@ public sealed class Dataplane : IDisposable
     private readonly Dictionary<uint, int> _outboundOwner = new();
     private readonly Dictionary<uint, int> _inboundOwner = new();
     private readonly object _ownerLock = new();
+    private readonly SaOwnerMap? _owners;
+    private readonly List<HandoffRing> _rings = new();
     private readonly object _eventLock = new();
     private readonly object _lifecycle = new();
     private bool _running;
@@ -115,6 +117,32 @@ public sealed class Dataplane : IDisposable
         {
             foreach (Worker? w in _workers) w?.Dispose();
             throw;
+        }
+        if (n > 1)
+        {
+            // Per ordered worker pair, one ring for outbound and one for inbound packets (Handoff.cs).
+            _owners = new SaOwnerMap();
+            var toOut = new HandoffRing?[n][];
+            var toIn = new HandoffRing?[n][];
+            var fromOut = new HandoffRing?[n][];
+            var fromIn = new HandoffRing?[n][];
+            for (int i = 0; i < n; i++)
+            {
+                toOut[i] = new HandoffRing?[n]; toIn[i] = new HandoffRing?[n];
+                fromOut[i] = new HandoffRing?[n]; fromIn[i] = new HandoffRing?[n];
+            }
+            for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                if (i == j) continue;
+                var o = new HandoffRing(options.HandoffRingCapacity, options.FrameSize - options.FrameHeadroom);
+                var r = new HandoffRing(options.HandoffRingCapacity, options.FrameSize - options.FrameHeadroom);
+                _rings.Add(o);
+                _rings.Add(r);
+                toOut[i][j] = fromOut[j][i] = o;
+                toIn[i][j] = fromIn[j][i] = r;
+            }
+            for (int i = 0; i < n; i++) _workers[i].ConnectHandoff(_owners, toOut[i], toIn[i], fromOut[i], fromIn[i]);
         }
     }
 
@@ -171,6 +199,7 @@ public sealed class Dataplane : IDisposable
         {
             Dictionary<uint, int> map = direction == SaDirection.Outbound ? _outboundOwner : _inboundOwner;
             if (!map.Remove(spi, out owner)) return false;
+            _owners?.Publish(_outboundOwner, _inboundOwner);
         }
         Post(owner, WorkerCommand.Delete(spi, direction), null);
         return true;
@@ -206,6 +235,7 @@ public sealed class Dataplane : IDisposable
             }
             int owner = worker >= 0 ? worker : _nextWorker++ % _workers.Length;
             map[spi] = owner;
+            _owners?.Publish(_outboundOwner, _inboundOwner);
             return owner;
         }
     }
@@ -429,6 +459,7 @@ public sealed class Dataplane : IDisposable
             StopLocked();
             _disposed = true;
             foreach (Worker w in _workers) w.Dispose();
+            foreach (HandoffRing r in _rings) r.Dispose();
         }
     }
 }

@@ -64,21 +64,13 @@ public sealed class DataplaneOptions
     /// <summary>ICMP error burst per worker and kind.</summary>
     public int IcmpBurst { get; init; } = 10;
 
-    /// <summary>
-    /// True when the I/O factory hands every worker a member of one PACKET_FANOUT group (the workers
-    /// share the ports and the kernel spreads flows over them). Not supported with more than one
-    /// worker yet: an SA's packets could reach a worker that does not own the SA, and the
-    /// per-worker-pair handoff rings that would carry them to the owner are not built
-    /// (docs/pipeline.md "SA ownership").
-    /// </summary>
-    public bool FanoutPorts { get; init; }
+    /// <summary>Slots of each per-worker-pair handoff ring (a power of two; only with WorkerCount > 1).</summary>
+    public int HandoffRingCapacity { get; init; } = 256;
 
-    /// <summary>Throws <see cref="ArgumentException"/> (or <see cref="NotSupportedException"/>) naming the bad setting.</summary>
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting.</summary>
     public void Validate()
     {
         if (WorkerCount < 1 || WorkerCount > 256) throw new ArgumentException($"WorkerCount {WorkerCount} is not in 1..256", nameof(WorkerCount));
-        if (WorkerCount > 1 && FanoutPorts)
-            throw new NotSupportedException($"{WorkerCount} workers sharing fanout ports need per-worker-pair SA handoff, which is not implemented: use one worker, or one port pair per worker");
         if (Cpus is not null)
             foreach (int c in Cpus)
                 if ((uint)c >= Interop.Libc.MaxCpus) throw new ArgumentException($"CPU {c} is not in 0..{Interop.Libc.MaxCpus - 1}", nameof(Cpus));
@@ -87,8 +79,9 @@ public sealed class DataplaneOptions
         if (FrameHeadroom < 96 || FrameHeadroom > FrameSize - 128) throw new ArgumentException($"FrameHeadroom {FrameHeadroom} must be >= 96 (Ethernet + outer IPv6 + UDP + ESP + IV) and leave room for data", nameof(FrameHeadroom));
         if (HoldQueueCapacity < 1) throw new ArgumentException("HoldQueueCapacity must be >= 1", nameof(HoldQueueCapacity));
         if (HoldPerEroute < 1) throw new ArgumentException("HoldPerEroute must be >= 1", nameof(HoldPerEroute));
-        int needed = 2 * BatchSize + 2 * HoldQueueCapacity + 16;
-        if (SlabFrames < needed) throw new ArgumentException($"SlabFrames {SlabFrames} < {needed} (two RX batches + two hold queues + 16)", nameof(SlabFrames));
+        int needed = 3 * BatchSize + 2 * HoldQueueCapacity + 16;
+        if (SlabFrames < needed) throw new ArgumentException($"SlabFrames {SlabFrames} < {needed} (two RX batches + a handoff batch + two hold queues + 16)", nameof(SlabFrames));
+        if (!IsPow2(HandoffRingCapacity)) throw new ArgumentException($"HandoffRingCapacity {HandoffRingCapacity} is not a power of two >= 2", nameof(HandoffRingCapacity));
         if (!IsPow2(CommandRingCapacity)) throw new ArgumentException($"CommandRingCapacity {CommandRingCapacity} is not a power of two >= 2", nameof(CommandRingCapacity));
         if (!IsPow2(EventRingCapacity)) throw new ArgumentException($"EventRingCapacity {EventRingCapacity} is not a power of two >= 2", nameof(EventRingCapacity));
         if (HoldTimeout <= TimeSpan.Zero) throw new ArgumentException("HoldTimeout must be positive", nameof(HoldTimeout));

@@ -34,7 +34,6 @@ public sealed unsafe partial class Worker
         Counters._rxOutside += pk.Length;
         ErouteSnapshot<uint>? s4 = null;
         ErouteSnapshot<UInt128>? s6 = null;
-        int esp = 0;
         for (int i = 0; i < pk.Length; i++)
         {
             ref Packet p = ref pk[i];
@@ -52,7 +51,7 @@ public sealed unsafe partial class Worker
                 case FrameClass.Esp:
                     int at = ip.L4Offset + (ip.Protocol == IpProtocol.Udp ? UdpHeader.Length : 0);
                     _spi[i] = p.Length >= at + 4 ? BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(l3 + at, 4)) : 0;
-                    esp++;
+                    if (_owners is not null && TryHandOffInbound(ref p, _spi[i])) break; // another worker owns the SA
                     break;
                 case FrameClass.Ike:
                     p.Verdict = Held; // consumed: the kernel's IKE socket has its own copy
@@ -83,7 +82,16 @@ public sealed unsafe partial class Worker
             }
         }
 
-        if (esp != 0) _esp.Decapsulate(pk, _sad);
+        FinishInbound(batch, now, s4, s6);
+    }
+
+    /// <summary>The second half of the inbound path: decapsulation of the Forward packets (ESP,
+    /// SPIs in _spi), inbound policy, TTL, next hop and TX inside for them and the Clear ones; then
+    /// every frame goes back to the slab. Also entered with packets handed over by other workers.</summary>
+    private void FinishInbound(PacketBatch batch, long now, ErouteSnapshot<uint>? s4, ErouteSnapshot<UInt128>? s6)
+    {
+        Span<Packet> pk = batch.Packets;
+        _esp.Decapsulate(pk, _sad);
 
         for (int i = 0; i < pk.Length; i++)
         {

@@ -54,14 +54,14 @@ public sealed unsafe partial class Worker
                 continue;
             }
         }
-        OutboundL3(batch, now);
+        OutboundL3(batch, now, allowHandoff: true);
         Transmit(batch.Packets, _outside, ref Counters._txOutside);
         Recycle(batch, keepHeld: true);
     }
 
     /// <summary>Eroute decision, ESP and egress for a batch of IP packets (data window at L3, TTL
     /// already decremented). Verdict Forward marks the packets still to decide.</summary>
-    private void OutboundL3(PacketBatch batch, long now)
+    private void OutboundL3(PacketBatch batch, long now, bool allowHandoff)
     {
         Span<Packet> pk = batch.Packets;
         int n4 = 0, n6 = 0;
@@ -140,7 +140,7 @@ public sealed unsafe partial class Worker
                 if (_handle[j] != handle) break;
                 end = j + 1;
             }
-            EncapsulateRun(pk.Slice(at, end - at), handle, now);
+            EncapsulateRun(pk.Slice(at, end - at), handle, now, allowHandoff);
             at = end;
         }
 
@@ -197,12 +197,13 @@ public sealed unsafe partial class Worker
         Counters._held++;
     }
 
-    private void EncapsulateRun(Span<Packet> run, uint handle, long now)
+    private void EncapsulateRun(Span<Packet> run, uint handle, long now, bool allowHandoff)
     {
         if (!_outboundSas.TryGetValue(handle, out OutboundSa? sa))
         {
-            // The eroute names an SA this worker does not own (not installed yet, deleted, or owned
-            // by another worker: see docs/pipeline.md "SA ownership").
+            // Owned by another worker: hand the run over (Handoff.cs). Else the eroute names an SA
+            // that is not installed (yet, or any more).
+            if (allowHandoff && TryHandOffOutbound(run, handle)) return;
             for (int i = 0; i < run.Length; i++)
                 if (run[i].Verdict == PacketVerdict.Forward) Drop(ref run[i], DropReason.NoState);
             return;
@@ -229,7 +230,7 @@ public sealed unsafe partial class Worker
         _hold6.Poll(ref sink, now, _holdTicks);
         if (_released.Count == 0) return;
         Counters._released += _released.Count;
-        OutboundL3(_released, now);
+        OutboundL3(_released, now, allowHandoff: true);
         Transmit(_released.Packets, _outside, ref Counters._txOutside);
         Recycle(_released, keepHeld: true);
     }

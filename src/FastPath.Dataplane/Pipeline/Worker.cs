@@ -21,6 +21,7 @@ namespace FastPath.Dataplane.Pipeline;
 //     drain the command ring (SA install/delete, stop)        ─ Commands.cs
 //     quiescent point (RCU: no eroute snapshot held across it) ─ Policy/PerErouteState.cs
 //     poll %trap hold queues: release → outbound path, fail/timeout → ShuntHold drop
+//     drain the handoff rings (packets of our SAs that reached other workers) ─ Handoff.cs
 //     RX inside  ─► classify ─► TTL ─► eroute (batched) ─► runs per SA ─► ESP encap ─► next hop ─► L2 ─► TX outside
 //                                                      └► %pass ─► next hop ─► L2 ─► TX outside   (Outbound.cs)
 //     RX outside ─► classify ─► ESP/ESP-in-UDP ─► decap (SAD, replay, ICV) ─► inbound policy ─► TTL ─► next hop ─► TX inside
@@ -51,6 +52,9 @@ public sealed unsafe partial class Worker : IDisposable
     private readonly PacketBatch _rxInside;
     private readonly PacketBatch _rxOutside;
     private readonly PacketBatch _released;
+    private readonly PacketBatch _handoff;
+    private SaOwnerMap? _owners;
+    private HandoffRing?[]? _toOutbound, _toInbound, _fromOutbound, _fromInbound;
     private readonly Packet[] _tx;
     private readonly EspProcessor _esp;
     private readonly SadTable _sad = new();
@@ -106,6 +110,7 @@ public sealed unsafe partial class Worker : IDisposable
         _rxInside = new PacketBatch(batch);
         _rxOutside = new PacketBatch(batch);
         _released = new PacketBatch(Math.Max(1, 2 * options.HoldQueueCapacity));
+        _handoff = new PacketBatch(batch);
         _tx = new Packet[scratch * 2];
         _esp = new EspProcessor(scratch * 2);
         _eroutes4 = eroutes4;
@@ -181,6 +186,7 @@ public sealed unsafe partial class Worker : IDisposable
         _epoch.Quiesce();
         long now = Stopwatch.GetTimestamp();
         PollHolds(now);
+        DrainHandoffs(now);
         int moved = 0;
         if (_inside.Receive(_rxInside, _slab) > 0)
         {

@@ -232,21 +232,30 @@ public class PipelineRuntimeTests
         }
         Assert.False(ring.TryDequeue(out _));
 
-        const long N = 2_000_000;
+        // Both sides bounded in time: on a loaded machine the consumer may give up, and then the
+        // producer must not spin on a full ring forever.
+        const long N = 500_000;
+        var deadline = Stopwatch.StartNew();
         var producer = new Thread(() =>
         {
-            for (long i = 0; i < N;)
+            for (long i = 0; i < N && deadline.Elapsed < TimeSpan.FromSeconds(30);)
+            {
                 if (ring.TryEnqueue(i)) i++;
+                else Thread.Yield();
+            }
         });
         producer.Start();
         long expected = 0;
-        var sw = Stopwatch.StartNew();
-        while (expected < N && sw.Elapsed < TimeSpan.FromSeconds(30))
+        while (expected < N && deadline.Elapsed < TimeSpan.FromSeconds(30))
         {
             if (ring.TryDequeue(out long v))
             {
                 Assert.Equal(expected, v);
                 expected++;
+            }
+            else
+            {
+                Thread.Yield();
             }
         }
         producer.Join();
