@@ -18,9 +18,8 @@ namespace FastPath.Dataplane.Pipeline;
 //                            fragmented after ESP (RFC 4459 §3), the peer reassembles
 //   2. HandleInboundFragment an IP fragment addressed to us (in practice ESP or ESP-in-UDP that a
 //                            path fragmented)
-//                            today: drop Fragment
-//                            later: reassembly (bounded memory and timeouts; ReassemblyFailed /
-//                            ReassemblyTimeout / ReassemblyNoMemory), then classify the whole datagram
+//                            done: reassembly (L3/Reassembler: bounded memory and timeouts;
+//                            ReassemblyFailed / Timeout / NoMemory), then the whole datagram is classified
 //   3. CompleteChecksum      a frame flagged ChecksumNotReady (CHECKSUM_PARTIAL from a veth:
 //                            the L4 checksum field holds only the pseudo-header sum) about to be
 //                            encrypted or forwarded in clear
@@ -91,8 +90,39 @@ public sealed unsafe partial class Worker
 
     private bool IsLocalSource(byte* ip) => _local.ContainsV4(Ipv4Header.At(ip).SourceRaw);
 
-    /// <summary>FILL-IN POINT 2 (reassembly): an IP fragment addressed to the gateway.</summary>
-    private void HandleInboundFragment(ref Packet p) => Drop(ref p, DropReason.Fragment);
+    // Point 2: fragments addressed to us (ESP or ESP-in-UDP that a path, or a peer doing RFC 4459
+    // post-fragmentation like HandleOversize above, fragmented). One Reassembler per worker, made
+    // on the first fragment (bounded: 64 slots; ~4 MiB, allocated once), expired on each fragment.
+    private Reassembler? _reassembler;
+
+    /// <summary>True when <paramref name="p"/> completed a datagram and now is that datagram (the
+    /// fragment's frame went back to the slab); false when it was held or dropped (counted).</summary>
+    private bool HandleInboundFragment(ref Packet p, long now)
+    {
+        _reassembler ??= new Reassembler();
+        _reassembler.Expire(now);
+        switch (_reassembler.Add(ref p, _slab, now, out Packet datagram))
+        {
+            case ReassemblyResult.Complete:
+                _slab.Return(p);
+                p = datagram;
+                p.Verdict = PacketVerdict.Forward;
+                Counters._reassembled++;
+                return true;
+            case ReassemblyResult.Held:
+                // The bytes are in a reassembly slot; the frame goes back with the batch (not a drop).
+                p.Verdict = PacketVerdict.Drop;
+                return false;
+            case ReassemblyResult.Dropped:
+                Drop(ref p, p.Drop);
+                return false;
+            default: // NotFragment: cannot happen for a LocalFragment; treat as malformed
+                Drop(ref p, DropReason.ReassemblyFailed);
+                return false;
+        }
+    }
+
+    internal void DisposeHooks() => _reassembler?.Dispose();
 
     /// <summary>Point 3 (CHECKSUM_PARTIAL): the L4 checksum of the packet is incomplete. Finished in
     /// place over the pseudo-header and the segment (L3/ChecksumCompletion.cs); a frame whose lengths

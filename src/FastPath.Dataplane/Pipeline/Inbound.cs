@@ -13,7 +13,7 @@ namespace FastPath.Dataplane.Pipeline;
 //        ESP / ESP-in-UDP to us ─► verdict Forward (the SPI is noted for the policy check)
 //        IKE (500, 4500 + zero marker) ─► counted IkeSeen, not forwarded (the kernel's socket has it)
 //        NAT keepalive ─► NatKeepalive | other traffic to us ─► LocalDelivery | ARP/ND ─► NotIp
-//        a fragment to us ─► Hooks.HandleInboundFragment (Fragment drop for now)
+//        a fragment to us ─► Hooks.HandleInboundFragment: reassembled (L3/Reassembler), then classified again
 //        transit cleartext ─► CheckCleartextFromOutside: protected flow ─► CleartextOnProtected,
 //        %drop/%reject ─► ShuntDrop/ShuntReject, none ─► NoPolicy, %pass ─► Clear (TTL decremented)
 //     ─► EspProcessor.Decapsulate (this worker's SadTable: SPI, replay check before crypto, one
@@ -58,7 +58,19 @@ public sealed unsafe partial class Worker
                     Counters._ikeSeen++;
                     break;
                 case FrameClass.LocalFragment:
-                    HandleInboundFragment(ref p);
+                    if (!HandleInboundFragment(ref p, now)) break;
+                    // p is now the whole datagram (a new frame): classify it again. Only ESP is the
+                    // dataplane's; a reassembled IKE message is the kernel's (it reassembles its own copy).
+                    ip = Classifier.Parse(ref p, (p.Data[0] >> 4) == 4 ? Classifier.EtherTypeIpv4 : Classifier.EtherTypeIpv6, _local, outside: true);
+                    l3 = p.Frame + p.Offset;
+                    if (ip.Class != FrameClass.Esp)
+                    {
+                        Drop(ref p, ip.Class == FrameClass.Invalid ? ip.Reason : DropReason.LocalDelivery);
+                        break;
+                    }
+                    int at2 = ip.L4Offset + (ip.Protocol == IpProtocol.Udp ? UdpHeader.Length : 0);
+                    _spi[i] = p.Length >= at2 + 4 ? BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(l3 + at2, 4)) : 0;
+                    if (_owners is not null && TryHandOffInbound(ref p, _spi[i])) break;
                     break;
                 case FrameClass.Transit:
                     PolicyVerdict v;

@@ -314,6 +314,7 @@ public sealed unsafe partial class Worker : IDisposable
         foreach (InboundSa sa in _inboundSas.Values) sa.Dispose();
         _outboundSas.Clear();
         _inboundSas.Clear();
+        DisposeHooks();
         _inside.Dispose();
         _outside.Dispose();
         _slab.Dispose();

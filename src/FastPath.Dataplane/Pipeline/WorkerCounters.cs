@@ -18,7 +18,7 @@ public sealed class WorkerCounters
     internal long _rxInside, _rxOutside, _txInside, _txOutside;
     internal long _clearOutbound, _clearInbound, _ikeSeen, _checksumNotReady;
     internal long _held, _released, _resolveRequests, _resolveSuppressed, _eventOverflows;
-    internal long _commands, _batches, _icmpSent, _outerFragments, _handedOff, _handoffReceived;
+    internal long _commands, _batches, _icmpSent, _outerFragments, _reassembled, _handedOff, _handoffReceived;
 
     /// <summary>Pipeline drops for <paramref name="reason"/> (ESP engine drops not included).</summary>
     public long this[DropReason reason] => Volatile.Read(ref _drops[(int)reason]);
@@ -61,6 +61,8 @@ public sealed class WorkerCounters
     public long IcmpSent => Volatile.Read(ref _icmpSent);
     /// <summary>Outer fragments sent for DF-clear packets that did not fit the path MTU after ESP.</summary>
     public long OuterFragments => Volatile.Read(ref _outerFragments);
+    /// <summary>Inbound datagrams reassembled from fragments.</summary>
+    public long Reassembled => Volatile.Read(ref _reassembled);
 
     /// <summary>Packets of SAs owned by other workers, copied to the owner's handoff ring.</summary>
     public long HandedOff => Volatile.Read(ref _handedOff);

@@ -380,7 +380,7 @@ public class PipelineDropTests
     }
 
     [Fact]
-    public void FragmentedEspToUs_Fragment()
+    public void LoneEspFragmentToUs_IsHeldForReassemblyNotForwarded()
     {
         using var g = new GatewayPair();
         g.Tunnel();
@@ -389,7 +389,29 @@ public class PipelineDropTests
         g.ToEastOutside(GatewayPair.Frame(GatewayPair.EastOutMac, GatewayPair.WestOutMac,
             PipelinePackets.Ipv4("203.0.113.1", "203.0.113.2", IpProtocol.Esp, espish, flagsFragment: 0x2000)));
         g.Pump();
-        AssertOnly(g.East, DropReason.Fragment, 1);
+        Assert.Equal(0, g.East.Totals.Drops);
+        Assert.Empty(g.AtSunrise());
+        Assert.Equal(0, g.East.Workers[0].Counters.Reassembled);
+    }
+
+    [Fact]
+    public void DfClearOversize_OuterFragmentedByWestAndReassembledByEast()
+    {
+        using var g = new GatewayPair();
+        g.Tunnel();
+        g.West.NextHops.Set(IPAddress.Parse(g.WestPeer), new NextHop(2, GatewayPair.EastOutMac, GatewayPair.WestOutMac, 576));
+        byte[] pkt = TestPackets.Ipv4Udp(1000, 1);
+        pkt[6] &= 0xBF; // DF clear
+        pkt[10] = pkt[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(pkt.AsSpan(10), Checksum.Compute(pkt.AsSpan(0, 20)));
+        byte[] expected = GatewayPair.AfterHops(pkt, 2);
+        g.FromSunset(pkt);
+        g.Pump();
+        g.Pump();
+        Assert.Equal(0, g.West.Totals.Drops);
+        Assert.True(g.West.Workers[0].Counters.OuterFragments >= 2);
+        Assert.Equal(1, g.East.Workers[0].Counters.Reassembled);
+        Assert.Equal(expected, Assert.Single(g.AtSunrise())[14..]);
     }
 
     [Fact]
