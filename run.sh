@@ -92,6 +92,14 @@ run_tests() {
   fi
 }
 
+# The netns tests: two FastPath gateways and iperf3/tcpdump/ping between sunset and sunrise, the
+# kernel guard (nft), and strongSwan charon (IKE crypto vectors checked against a live charon).
+NETNS_PACKAGES=(ip:iproute2 iperf3:iperf3 tcpdump:tcpdump mergecap:tshark nft:nftables ping:iputils-ping
+  swanctl:strongswan-swanctl f=/usr/lib/ipsec/charon:strongswan-charon
+  f=/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so:libcharon-extra-plugins
+  f=/usr/lib/ipsec/plugins/libstrongswan-curve25519.so:libstrongswan-extra-plugins
+  f=/usr/lib/ipsec/plugins/libstrongswan-openssl.so:libstrongswan-standard-plugins gnuplot:gnuplot-nox)
+
 cmd=${1:-help}
 case "$cmd" in
   demo)
@@ -102,7 +110,8 @@ case "$cmd" in
   test)
     # The oracles the tests use: openssl (speed comparisons), scapy (ESP oracle), tshark (ESP
     # decoder). Tests that need them fail rather than skip when they are missing under CI=true.
-    need_packages openssl:openssl py=scapy:python3-scapy tshark:tshark ethtool:ethtool "${XDP_PACKAGES[@]}"
+    need_packages openssl:openssl py=scapy:python3-scapy tshark:tshark ethtool:ethtool "${XDP_PACKAGES[@]}" \
+      "${NETNS_PACKAGES[@]}"
     build
     TOTAL_PASSED=0 TOTAL_FAILED=0 TOTAL_SKIPPED=0
     run_tests "all tests" FastPath.sln
