@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # FastPath entry point. The README's quick start is exactly:
-#   ./run.sh demo    the main job on an embedded default (today: the crypto self-benchmark,
-#                    every ESP suite on every engine; the netns demo tunnel replaces it later)
+#   ./run.sh demo    the main job on an embedded default: a demo tunnel between two manually keyed
+#                    FastPath gateways in network namespaces (ping, iperf3, counters; needs root)
+#   ./run.sh bench   the crypto self-benchmark (every ESP suite on every engine; no root needed)
 #   ./run.sh test    every test (unit, known-answer, differential, ESP, oracles, eroute, allocation),
 #                    then the crypto known-answer tests and the ESP vectors again under
 #                    DOTNET_EnableAVX512=0 / EnableAVX2=0 / EnableHWIntrinsic=0; ends with one line
@@ -103,7 +104,18 @@ NETNS_PACKAGES=(ip:iproute2 iperf3:iperf3 tcpdump:tcpdump mergecap:tshark nft:nf
 cmd=${1:-help}
 case "$cmd" in
   demo)
-    need_packages openssl:openssl "${XDP_PACKAGES[@]}"
+    # The demo tunnel: two manually keyed FastPath gateways in network namespaces (needs root).
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "run.sh demo: needs root (network namespaces, raw packet sockets): sudo ./run.sh demo" >&2
+      echo "             without root, './run.sh bench' runs the crypto self-benchmark" >&2
+      exit 1
+    fi
+    need_packages "${XDP_PACKAGES[@]}" "${NETNS_PACKAGES[@]}"
+    build
+    perf-scripts/demo.sh "${2:-aes128gcm16}"
+    ;;
+  bench)
+    need_packages openssl:openssl
     build
     dotnet run --project src/FastPath.Cli -c Release --no-build -- bench
     ;;
@@ -131,7 +143,7 @@ case "$cmd" in
     [ "$TOTAL_FAILED" -eq 0 ]
     ;;
   *)
-    echo "usage: ./run.sh demo | test" >&2
+    echo "usage: ./run.sh demo [SUITE] | test | bench" >&2
     exit 2
     ;;
 esac
