@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Runtime.CompilerServices;
 
 namespace FastPath.Ike.Tests.Messages;
 
@@ -14,8 +13,7 @@ internal static class Captures
         public bool FromInitiator => Src.StartsWith("192.0.2.1:", StringComparison.Ordinal);
     }
 
-    private static string Dir([CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "Captures"));
+    private static string Dir() => Path.Combine(AppContext.BaseDirectory, "Captures");
 
     public static IReadOnlyList<Datagram> Messages { get; } = Load();
 
