@@ -80,11 +80,12 @@ public sealed class FailClosedTests
         tb.WaitForCounters("west");
         tb.WaitForCounters("west");
         Assert.True(tb.Drop("west", "FragmentationNeeded") >= 1);
-        // IPv6: 1452 bytes of payload = 1500 on the wire: "packet too big" with the tunnel's inner MTU
-        // (IPv6 outer: larger overhead). (Known gap, see docs/pipeline.md: the IPv6 fragments ping6
-        // then sends do not make it through yet.)
-        var v6 = tb.Ping(tb.Sunset, "2001:db8:2::138", count: 2, options: "-s 1452");
+        // IPv6, 2000 bytes: sunset's first fragment (1500 on the wire) gets "packet too big" with the
+        // tunnel's inner MTU (IPv6 outer: larger overhead); then sunset fragments to that MTU and the
+        // pings cross (the reply direction learns its PMTU from east the same way).
+        var v6 = tb.Ping(tb.Sunset, "2001:db8:2::138", count: 8, options: "-s 2000");
         _out.WriteLine(v6.Output);
         Assert.Matches(@"Packet too big: mtu=14[0-9][0-9]", v6.Output);
+        Assert.True(v6.Received >= 3, "IPv6 2000-byte pings after PMTU discovery: " + v6.Output);
     }
 }
