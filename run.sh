@@ -106,7 +106,7 @@ case "$cmd" in
   demo)
     # The demo tunnel: two manually keyed FastPath gateways in network namespaces (needs root).
     if [ "$(id -u)" -ne 0 ]; then
-      echo "run.sh demo: needs root (network namespaces, raw packet sockets): sudo ./run.sh demo" >&2
+      echo "run.sh demo: needs root (network namespaces, raw packet sockets): run it as root" >&2
       echo "             without root, './run.sh bench' runs the crypto self-benchmark" >&2
       exit 1
     fi
