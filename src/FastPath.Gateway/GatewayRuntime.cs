@@ -75,13 +75,12 @@ public sealed class GatewayRuntime : IDisposable
         _options = options;
         _log = logger ?? NullLogger.Instance;
         var inside = Interface(options.InsideInterface);
-        var outside = Interface(options.OutsideInterface);
+        Interface(options.OutsideInterface); // fails early, with the name, when it does not exist
         LocalAddresses = NetworkInterface.GetAllNetworkInterfaces()
             .SelectMany(n => n.GetIPProperties().UnicastAddresses.Select(u => u.Address))
             .Where(a => !IPAddress.IsLoopback(a)).Distinct().ToArray();
         IPAddress? icmp4 = Addresses(inside).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
         IPAddress? icmp6 = Addresses(inside).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6 && !a.IsIPv6LinkLocal);
-        _ = outside;
 
         if (options.KernelGuard)
         {
@@ -183,6 +182,8 @@ public sealed class GatewayRuntime : IDisposable
                 WriteCounters();
                 nextCounters = Environment.TickCount64 + 1000;
             }
+            // Idle: the event rings are lock-free and workers never signal (no syscall on the data
+            // path), so the low-priority pump polls; 2 ms adds at most that to a next-hop resolution.
             if (!any) Thread.Sleep(2);
         }
     }
@@ -206,7 +207,6 @@ public sealed class GatewayRuntime : IDisposable
         if (_options.RunDirectory is not { } dir) return;
         try
         {
-            foreach (var io in _ios.ToArray()) { /* ring drops are refreshed by the owning worker */ _ = io; }
             string tmp = Path.Combine(dir, "counters.json.tmp");
             File.WriteAllText(tmp, CountersJson());
             File.Move(tmp, Path.Combine(dir, "counters.json"), overwrite: true);

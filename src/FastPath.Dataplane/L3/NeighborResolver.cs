@@ -176,6 +176,8 @@ public sealed class NeighborResolver : IDisposable
         {
             var r = Step(p);
             if (r != null) return r;
+            // Control plane, synchronous caller (install-time pre-resolution): re-check the kernel's
+            // neighbor entry every 10 ms while ARP/ND runs (typically 1-2 rounds; bounded by the deadline).
             Thread.Sleep(10);
         }
     }
@@ -224,7 +226,7 @@ public sealed class NeighborResolver : IDisposable
                         nextRefresh = 0;   // lost events: re-validate everything now
                     }
                 }
-                else Thread.Sleep(20);
+                else Thread.Sleep(20); // no netlink event socket: pace the loop (the event read blocks 20 ms otherwise)
 
                 bool full = false;
                 foreach (var e in events)
@@ -252,7 +254,7 @@ public sealed class NeighborResolver : IDisposable
             }
             catch (Exception e) when (e is System.IO.IOException or InvalidOperationException)
             {
-                // A transient netlink failure must not end the loop; the next round retries.
+                // A transient netlink failure must not end the loop; back off 100 ms, the next round retries.
                 Thread.Sleep(100);
             }
         }

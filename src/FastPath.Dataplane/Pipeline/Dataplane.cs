@@ -216,6 +216,8 @@ public sealed class Dataplane : IDisposable
             while (_workers[i].Counters.Commands < target)
             {
                 if (Stopwatch.GetTimestamp() > deadline) return false;
+                // Control-plane wait: workers never signal (that would cost them per command batch);
+                // they drain commands at least every PollTimeoutMs, so 1 ms polls are enough.
                 Thread.Sleep(1);
             }
         }

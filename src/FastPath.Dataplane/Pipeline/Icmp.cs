@@ -13,9 +13,9 @@ namespace FastPath.Dataplane.Pipeline;
 //
 //   original packet (data window at L3, still in its frame)
 //     ─► not about an ICMP error, not a non-first fragment (RFC 1122 §3.2.2, RFC 4443 §2.4(e))
-//     ─► a frame from the slab: IP header (source = the configured inside address of the family;
-//        none configured ─► nothing sent), ICMP header, as much of the original as fits in
-//        576 bytes (IPv4, RFC 1812 §4.3.2.3) / 1280 bytes (IPv6, RFC 4443 §2.4(c)), checksums
+//     ─► L3/IcmpErrors builds it in a frame from the slab: IP header (source = the configured inside
+//        address of the family; none configured ─► nothing sent), ICMP header, as much of the
+//        original as fits in 576 bytes (IPv4, RFC 1812 §4.3.2.3) / 1280 bytes (IPv6, RFC 4443 §2.4(c))
 //     ─► next hop of the original source ─► Ethernet ─► one Transmit on the inside port.
 // Nothing is allocated: the frame comes from the worker's slab and goes back right after TX.
 
@@ -30,79 +30,30 @@ internal enum IcmpError : byte
 
 public sealed unsafe partial class Worker
 {
+    // The packets themselves are built by L3/IcmpErrors (quoting limits, the RFC 1122 / RFC 4443
+    // "never about an ICMP error or a non-first fragment" rules, checksums); this worker adds the
+    // per-kind rate limiting (its token buckets, checked by the callers), the next hop of the
+    // original source and the transmit on the inside port. Made on first use: one object per worker.
+    private IcmpErrors? _icmpErrors;
+
     private void SendIcmpError(ref Packet original, IcmpError kind, int mtu = 0)
     {
         byte* o = original.Frame + original.Offset;
         int version = o[0] >> 4;
         int length = original.Length;
         if (version == 4 ? _icmpSource4 == default : _icmpSource6 == default) return;
-        IpAddress16 dst;
-        if (version == 4)
+        _icmpErrors ??= new IcmpErrors(_icmpSource4.Ipv4Raw, _icmpSource6, limiter: null);
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        Packet e;
+        IcmpResult built = kind switch
         {
-            ref Ipv4Header h = ref Ipv4Header.At(o);
-            if ((h.FlagsFragment & Ipv4Header.FragmentOffsetMask) != 0) return;
-            if (h.Protocol == IpProtocol.Icmp && length > h.HeaderLength && o[h.HeaderLength] is 3 or 4 or 5 or 11 or 12) return;
-            dst = IpAddress16.FromIpv4Raw(h.SourceRaw);
-        }
-        else
-        {
-            ref Ipv6Header h = ref Ipv6Header.At(o);
-            if (h.NextHeader == IpProtocol.Icmpv6 && length > Ipv6Header.Length && o[Ipv6Header.Length] < 128) return;
-            dst = h.Source;
-        }
-        if (!TryNextHop(dst, System.Diagnostics.Stopwatch.GetTimestamp(), out NextHop hop, out _)) return;
-        if (!_slab.TryRent(out Packet e)) return;
-        byte* ip = e.Frame + e.Offset;
-        if (version == 4)
-        {
-            int quote = Math.Min(length, 576 - Ipv4Header.MinLength - IcmpHeader.Length);
-            int total = Ipv4Header.MinLength + IcmpHeader.Length + quote;
-            ref Ipv4Header h = ref Ipv4Header.At(ip);
-            h.VersionIhl = 0x45;
-            h.Tos = 0xC0; // internetwork control (RFC 1812 §4.3.2.5)
-            h.TotalLength = (ushort)total;
-            h.Identification = 0;
-            h.FlagsFragment = 0;
-            h.Ttl = 64;
-            h.Protocol = IpProtocol.Icmp;
-            h.SourceRaw = _icmpSource4.Ipv4Raw;
-            h.DestinationRaw = dst.Ipv4Raw;
-            h.UpdateChecksum();
-            byte* icmp = ip + Ipv4Header.MinLength;
-            ref IcmpHeader c = ref IcmpHeader.At(icmp);
-            c.Type = kind == IcmpError.TimeExceeded ? (byte)11 : (byte)3;
-            c.Code = kind switch { IcmpError.TimeExceeded => 0, IcmpError.PathMtu => 4, _ => 13 };
-            // RFC 1191 §4: unused (16 bits) | next-hop MTU (16 bits), network order.
-            c.RestOfHeader = kind == IcmpError.PathMtu ? (uint)(ushort)mtu : 0;
-            c.Checksum = 0;
-            Buffer.MemoryCopy(o, icmp + IcmpHeader.Length, quote, quote);
-            c.Checksum = Checksum.Compute(icmp, IcmpHeader.Length + quote);
-            e.Length = total;
-        }
-        else
-        {
-            int quote = Math.Min(length, 1280 - Ipv6Header.Length - IcmpHeader.Length);
-            int payload = IcmpHeader.Length + quote;
-            ref Ipv6Header h = ref Ipv6Header.At(ip);
-            h.SetVersionClassFlow(0, 0);
-            h.PayloadLength = (ushort)payload;
-            h.NextHeader = IpProtocol.Icmpv6;
-            h.HopLimit = 64;
-            h.Source = _icmpSource6;
-            h.Destination = dst;
-            byte* icmp = ip + Ipv6Header.Length;
-            ref IcmpHeader c = ref IcmpHeader.At(icmp);
-            c.Type = kind switch { IcmpError.TimeExceeded => 3, IcmpError.PathMtu => 2, _ => 1 };
-            c.Code = kind switch { IcmpError.TimeExceeded => 0, IcmpError.PathMtu => 0, _ => 1 };
-            // RFC 4443 §3.2: the 32-bit MTU field.
-            c.RestOfHeader = kind == IcmpError.PathMtu ? (uint)mtu : 0;
-            c.Checksum = 0;
-            Buffer.MemoryCopy(o, icmp + IcmpHeader.Length, quote, quote);
-            c.Checksum = Checksum.TransportIpv6(h.Source, h.Destination, IpProtocol.Icmpv6, icmp, payload);
-            e.Length = Ipv6Header.Length + payload;
-        }
-        e.Verdict = PacketVerdict.Forward;
-        if (Egress(ref e, hop) && _inside.Transmit(new ReadOnlySpan<Packet>(in e)) == 1)
+            IcmpError.TimeExceeded => _icmpErrors.TimeExceeded(o, length, _slab, now, out e),
+            IcmpError.PathMtu => _icmpErrors.TooBig(o, length, mtu, _slab, now, out e),
+            _ => _icmpErrors.AdminProhibited(o, length, _slab, now, out e),
+        };
+        if (built != IcmpResult.Built) return;
+        IpAddress16 dst = version == 4 ? IpAddress16.FromIpv4Raw(Ipv4Header.At(o).SourceRaw) : Ipv6Header.At(o).Source;
+        if (TryNextHop(dst, now, out NextHop hop, out _) && Egress(ref e, hop) && _inside.Transmit(new ReadOnlySpan<Packet>(in e)) == 1)
         {
             Counters._icmpSent++;
             Counters._txInside++;
