@@ -29,7 +29,7 @@ public static partial class CreateChildSaExchange
     {
         ArgumentNullException.ThrowIfNull(context);
         return BuildChild(context, CreateChildSaKind.NewChild, null, tsi ?? context.LocalTs, tsr ?? context.RemoteTs,
-            context.Connection.Transport, keGroup);
+            context.Connection.Transport, keGroup, DhGroup.None);
     }
 
     /// <summary>Request to rekey <paramref name="old"/> (§1.3.3).</summary>
@@ -39,7 +39,7 @@ public static partial class CreateChildSaExchange
         ArgumentNullException.ThrowIfNull(old);
         return BuildChild(context, CreateChildSaKind.ChildRekey, old,
             old.LocalTs.Count > 0 ? old.LocalTs : context.LocalTs, old.RemoteTs.Count > 0 ? old.RemoteTs : context.RemoteTs,
-            old.Transport, keGroup == DhGroup.None && old.Suite is not null ? old.Suite.Dh : keGroup);
+            old.Transport, keGroup, old.Suite?.Dh ?? DhGroup.None);
     }
 
     /// <summary>Request to rekey the IKE SA (§1.3.2). Needs <see cref="CreateChildSaContext.AllocateIkeSpi"/>.</summary>
@@ -66,7 +66,7 @@ public static partial class CreateChildSaExchange
     }
 
     private static CreateChildSaRequest BuildChild(CreateChildSaContext context, CreateChildSaKind kind, ExistingChildSa? old,
-        IReadOnlyList<TrafficSelector> tsi, IReadOnlyList<TrafficSelector> tsr, bool transport, DhGroup keGroup)
+        IReadOnlyList<TrafficSelector> tsi, IReadOnlyList<TrafficSelector> tsr, bool transport, DhGroup keGroup, DhGroup previous)
     {
         var offered = context.EspProposals;
         var groups = ChildSaWire.Groups(offered);
@@ -74,7 +74,7 @@ public static partial class CreateChildSaExchange
         DhGroup group = DhGroup.None;
         if (groups.Count > 0)
         {
-            group = PickGroup(groups, keGroup, DhGroup.None);
+            group = PickGroup(groups, keGroup, previous);
             ke = context.KeyExchangeFactory(group);
         }
         uint spi = context.AllocateChildSpi();

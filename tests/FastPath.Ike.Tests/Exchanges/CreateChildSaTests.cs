@@ -4,6 +4,7 @@ using System.Linq;
 using FastPath.Ike.Crypto;
 using FastPath.Ike.Exchanges;
 using FastPath.Ike.Messages;
+using FastPath.Ike.Proposals;
 using Xunit;
 using static FastPath.Ike.Tests.Exchanges.ExchangeHarness;
 
@@ -142,6 +143,20 @@ public class CreateChildSaTests
         Assert.True(parsed.DecryptSk(msg, r.Keys.Inbound(r.LocalIsExchangeInitiator)).Ok);
         Assert.False(parsed.DecryptSk(msg, w.IkeKeys.InitiatorToResponder).Ok);
         req.Pending.Dispose();
+    }
+
+    [Fact]
+    public void Rekey_prefers_the_old_group_while_offered_else_the_first()
+    {
+        var (w, e) = Pair(westEsp: "aes128gcm16-x25519-ecp256!");
+        var ts = new[] { TrafficSelectors.FromPrefix("192.0.2.0/25") };
+        ExistingChildSa Old(DhGroup g) => new(0xc5000001, 0xd5000001, new ChildSuite(EncrId.AesGcm16, 128, IntegId.None, g, EsnId.NoEsn), ts, ts);
+        Assert.Equal((ushort)DhGroup.Ecp256, IkeMessage.Find<KePayload>(CreateChildSaExchange.BuildChildRekey(w, Old(DhGroup.Ecp256)).Payloads)!.DhGroup);
+        // A group no longer configured (config reload) is not an error: the first configured group is used.
+        Assert.Equal((ushort)DhGroup.Curve25519, IkeMessage.Find<KePayload>(CreateChildSaExchange.BuildChildRekey(w, Old(DhGroup.Modp2048)).Payloads)!.DhGroup);
+        Assert.Equal((ushort)DhGroup.Curve25519, IkeMessage.Find<KePayload>(CreateChildSaExchange.BuildChildRekey(w, Old(DhGroup.None)).Payloads)!.DhGroup);
+        // An explicit retry group must be one we offer.
+        Assert.Throws<ArgumentException>(() => CreateChildSaExchange.BuildChildRekey(w, Old(DhGroup.Ecp256), DhGroup.Modp2048));
     }
 
     // ---- errors, responder side and how the initiator reads them ----------------------------------
