@@ -56,6 +56,9 @@ public static class DemoCommand
         ["ip"] = "iproute2", ["ping"] = "iputils-ping", ["iperf3"] = "iperf3", ["nft"] = "nftables",
     };
 
+    /// <summary>The ipsec.conf the IKEv2 demo writes for <paramref name="side"/> (west or east).</summary>
+    public static string IpsecConf(string side) => DemoGateways.IpsecConf(side);
+
     /// <summary>Runs the demo; returns the process exit code.</summary>
     public static async Task<int> RunAsync(DemoOptions options, CancellationToken cancel)
     {
