@@ -103,14 +103,12 @@ public static class DemoCommand
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         DemoGateways? gateways = null;
         var extra = new List<DemoProcess>();
-        var teardown = new Teardown(() =>
-        {
-            lock (extra) foreach (var p in extra) p.Stop(1000);
-            if (options.Keep && topo.Created) return;
-            gateways?.Stop();
-            topo.Down();
-            try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        });
+        // Every step on its own: one that fails must not keep the next from running.
+        var teardown = new Teardown(stderr,
+            () => { lock (extra) foreach (var p in extra) p.Stop(1000); },
+            () => { if (!options.Keep) gateways?.Stop(); },
+            () => { if (!options.Keep) topo.Down(); },
+            () => { if (!options.Keep && Directory.Exists(dir)) Directory.Delete(dir, recursive: true); });
         ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; run.Cancel(); };
         EventHandler onExit = (_, _) => teardown.Run();
         Console.CancelKeyPress += onCtrlC;
@@ -274,12 +272,20 @@ public static class DemoCommand
     }
 
     /// <summary>Runs the teardown once, whoever asks first (the finally, or ProcessExit if the host is leaving).</summary>
-    private sealed class Teardown(Action action)
+    private sealed class Teardown(TextWriter stderr, params Action[] steps)
     {
         private int _done;
         public void Run()
         {
-            if (Interlocked.Exchange(ref _done, 1) == 0) action();
+            if (Interlocked.Exchange(ref _done, 1) != 0) return;
+            foreach (Action step in steps)
+            {
+                try { step(); }
+                catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or DemoException)
+                {
+                    stderr.WriteLine($"fastpath demo: teardown: {e.Message}");
+                }
+            }
         }
     }
 }

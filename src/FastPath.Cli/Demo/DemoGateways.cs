@@ -176,7 +176,11 @@ internal sealed class DemoGateways : IDisposable
     /// <summary>SIGTERM to each gateway by PID (they write their final counters), SIGKILL after 5 s.</summary>
     public void Stop()
     {
-        foreach (var p in _procs.Values) p.Stop();
+        foreach (var p in _procs.Values)
+        {
+            try { p.Stop(); }
+            catch (InvalidOperationException) { } // already gone
+        }
     }
 
     public void Dispose()

@@ -19,6 +19,7 @@ namespace FastPath.Cli.Demo;
 internal sealed class DemoProcess : IDisposable
 {
     private readonly Process _process;
+    private bool _disposed;
     public string Name { get; }
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
@@ -60,7 +61,7 @@ internal sealed class DemoProcess : IDisposable
     /// <summary>SIGTERM, up to <paramref name="graceMs"/> to exit, then SIGKILL to its process group.</summary>
     public void Stop(int graceMs = 5000)
     {
-        if (_process.HasExited) return;
+        if (_disposed || _process.HasExited) return;
         _ = Libc.kill(Pid, Libc.SIGTERM);
         if (!_process.WaitForExit(graceMs))
         {
@@ -71,7 +72,11 @@ internal sealed class DemoProcess : IDisposable
         else _process.WaitForExit(); // drains the redirected output
     }
 
-    public void Dispose() => _process.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _process.Dispose();
+    }
 }
 
 /// <summary>Runs short commands to completion (ip, ping, the fastpath status verbs).</summary>
