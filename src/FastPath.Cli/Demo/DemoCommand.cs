@@ -130,7 +130,11 @@ public static class DemoCommand
             var started = System.Diagnostics.Stopwatch.StartNew();
             await gateways.StartAsync(ct).ConfigureAwait(false);
             summary.TunnelUpMs = started.ElapsedMilliseconds;
-            foreach (var p in gateways.Processes) console.WriteLine($"  {p.Name}: pid {p.Pid}");
+            foreach (var p in gateways.Processes)
+            {
+                summary.Processes.Add((p.Name, p.Pid));
+                console.WriteLine($"  {p.Name}: pid {p.Pid}");
+            }
             console.WriteLine($"  tunnel up after {summary.TunnelUpMs / 1000.0:F1} s");
 
             Step(console, interactive, "ping through the tunnel (IPv4, IPv6, both directions)");
@@ -148,7 +152,7 @@ public static class DemoCommand
             }
 
             Step(console, interactive, $"iperf3 TCP sunset -> sunrise, {options.Seconds} s");
-            void Track(DemoProcess p) { lock (extra) extra.Add(p); }
+            void Track(DemoProcess p) { lock (extra) extra.Add(p); summary.Processes.Add((p.Name, p.Pid)); }
             IperfResult iperf;
             if (interactive)
             {
@@ -238,6 +242,7 @@ public static class DemoCommand
         else
         {
             summary.NamespacesLeft = DemoTopology.Existing(tag);
+            if (topo.Stragglers.Count > 0) console.WriteLine($"  note: killed {topo.Stragglers.Count} process(es) still in the namespaces: {string.Join(" ", topo.Stragglers)}");
             console.WriteLine(summary.NamespacesLeft.Count == 0 ? "  done: no fp-" + tag + "-* namespace left" : "  WARNING: left behind: " + string.Join(", ", summary.NamespacesLeft));
             if (summary.NamespacesLeft.Count > 0 && code == 0) code = 1;
         }
@@ -272,12 +277,24 @@ public static class DemoCommand
     }
 
     /// <summary>Runs the teardown once, whoever asks first (the finally, or ProcessExit if the host is leaving).</summary>
+    // A second caller (ProcessExit while the finally is mid-way) waits for the first to finish,
+    // so the host cannot exit with namespaces half removed.
     private sealed class Teardown(TextWriter stderr, params Action[] steps)
     {
-        private int _done;
+        private readonly Lock _gate = new();
+        private bool _done;
         public void Run()
         {
-            if (Interlocked.Exchange(ref _done, 1) != 0) return;
+            lock (_gate)
+            {
+                if (_done) return;
+                _done = true;
+                RunSteps();
+            }
+        }
+
+        private void RunSteps()
+        {
             foreach (Action step in steps)
             {
                 try { step(); }
@@ -306,6 +323,7 @@ internal sealed class DemoSummary
     public Dictionary<string, IReadOnlyList<string>> Eroutes { get; } = [];
     public Dictionary<string, GatewayCounters?> Counters { get; } = [];
     public IReadOnlyList<string> NamespacesLeft { get; set; } = [];
+    public List<(string Name, int Pid)> Processes { get; } = [];
 
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
@@ -326,6 +344,7 @@ internal sealed class DemoSummary
         ["sas"] = Sas,
         ["eroutes"] = Eroutes,
         ["counters"] = Counters.ToDictionary(kv => kv.Key, kv => kv.Value is null ? null : new { totals = kv.Value.Totals, drops = kv.Value.Drops }),
+        ["processes"] = Processes.Select(p => new { name = p.Name, pid = p.Pid }).ToArray(),
         ["namespaces_left"] = NamespacesLeft,
     }, new JsonSerializerOptions { WriteIndented = true });
 }

@@ -28,8 +28,12 @@ using FastPath.Crypto.Esp;
 
 namespace FastPath.Cli.Demo;
 
-internal sealed class DemoGateways : IDisposable
+internal sealed partial class DemoGateways : IDisposable
 {
+    // `ipsec eroute` format, as the manual gateway prints its table: "0   192.0.2.0/25 -> 192.0.2.128/25 => tun0x1002@203.0.113.2"
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d+\s+\S+\s+->\s+\S+\s+=>\s+\S+$")]
+    private static partial System.Text.RegularExpressions.Regex EroutLine();
+
     public const string IkeProposal = "aes128gcm16-prfsha256-x25519";
     public const string EspProposal = "aes128gcm16";
     private readonly DemoTopology _topo;
@@ -114,16 +118,42 @@ internal sealed class DemoGateways : IDisposable
                 throw new DemoException($"the {which} gateway was not {(_keying == "manual" ? "ready" : "showing an established IPsec SA")} after {limitMs / 1000} s:\n" +
                     string.Join("\n", _procs.Keys.Where(s => !up.Contains(s)).Select(s => $"--- {s}:\n{Tail(Log(s))}")));
             }
-            await Task.Delay(150, cancel).ConfigureAwait(false);
+            await Task.Delay(_keying == "manual" ? 150 : 700, cancel).ConfigureAwait(false); // each status query starts a dotnet process
         }
     }
 
-    // `fastpath status --rundir DIR --json`: established once a child SA is listed as installed.
+    // `fastpath status --rundir DIR --json`: up once an IKE SA is ESTABLISHED with at least one
+    // CHILD_SA (IkeSaStatus.State, RFC 7296 phases; FastPath.Ike/Engine/IkeStatus.cs). Before the
+    // control socket exists the verb fails; that is "not yet".
     private async Task<bool> IkeEstablishedAsync(string side, CancellationToken cancel)
     {
-        var argv = new List<string>(FastPathCommand()) { "status", "--rundir", RunDir(side) };
+        if (!File.Exists(Path.Combine(RunDir(side), "ready")) && !Directory.EnumerateFileSystemEntries(RunDir(side)).Any()) return false;
+        var argv = new List<string>(FastPathCommand()) { "status", "--rundir", RunDir(side), "--json" };
         var (code, output) = await DemoShell.RunAsync(argv, 15_000, cancel).ConfigureAwait(false);
-        return code == 0 && output.Contains("IPsec SA established", StringComparison.OrdinalIgnoreCase);
+        if (code != 0) return false;
+        int start = output.IndexOf('{', StringComparison.Ordinal);
+        if (start < 0) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(output[start..]);
+            return HasEstablishedChild(doc.RootElement);
+        }
+        catch (JsonException) { return false; }
+    }
+
+    internal static bool HasEstablishedChild(JsonElement e)
+    {
+        if (e.ValueKind == JsonValueKind.Array) return e.EnumerateArray().Any(HasEstablishedChild);
+        if (e.ValueKind != JsonValueKind.Object) return false;
+        string? state = null;
+        int children = 0;
+        foreach (var p in e.EnumerateObject())
+        {
+            if (p.NameEquals("state") || p.Name.Equals("State", StringComparison.OrdinalIgnoreCase)) state = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null;
+            if (p.Name.Equals("children", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.Array) children = p.Value.GetArrayLength();
+        }
+        if (children > 0 && string.Equals(state, "ESTABLISHED", StringComparison.OrdinalIgnoreCase)) return true;
+        return e.EnumerateObject().Any(p => HasEstablishedChild(p.Value));
     }
 
     /// <summary>The SA table: `fastpath spi` (IKE) or the SAs of the manual script, keys masked.</summary>
@@ -140,8 +170,7 @@ internal sealed class DemoGateways : IDisposable
     public async Task<IReadOnlyList<string>> ErouteTableAsync(string side, CancellationToken cancel)
     {
         if (_keying == "manual")
-            return Log(side).Split('\n').Where(l => l.Contains(" => ", StringComparison.Ordinal) && l.Contains(" -> ", StringComparison.Ordinal))
-                .Select(l => l.Trim()).Distinct().ToArray();
+            return Log(side).Split('\n').Select(l => l.Trim()).Where(l => EroutLine().IsMatch(l)).Distinct().ToArray();
         var (_, output) = await DemoShell.RunAsync([.. FastPathCommand(), "eroute", "--rundir", RunDir(side)], 15_000, cancel).ConfigureAwait(false);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }

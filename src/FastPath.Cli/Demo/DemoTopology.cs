@@ -93,12 +93,27 @@ internal sealed class DemoTopology
         await DemoShell.RunAsync(["ip", "netns", "exec", West, "ping", "-n", "-c1", "-W1", "203.0.113.2"], 5000, cancel).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes the four namespaces (never throws; also for ones never created).</summary>
+    /// <summary>Processes still inside the namespaces when they were deleted (killed first).</summary>
+    public List<int> Stragglers { get; } = [];
+
+    /// <summary>Deletes the four namespaces (also ones never created). Whatever still runs inside one
+    /// (`ip netns pids`) can only be the demo's own — the namespaces are its — and is killed by PID
+    /// first, so no process outlives its network.</summary>
     public void Down()
     {
         if (!Created) return;
         foreach (string r in Roles)
+        {
+            var (code, pids) = DemoShell.RunAsync(["ip", "netns", "pids", Ns(r)], 10_000, CancellationToken.None).GetAwaiter().GetResult();
+            if (code == 0)
+                foreach (string p in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    if (int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) && pid > 1)
+                    {
+                        Stragglers.Add(pid);
+                        _ = Libc.kill(pid, Libc.SIGKILL);
+                    }
             DemoShell.RunAsync(["ip", "netns", "del", Ns(r)], 10_000, CancellationToken.None).GetAwaiter().GetResult();
+        }
     }
 
     /// <summary>The fp-TAG-* namespaces that still exist (the test's leak check, and the teardown's).</summary>

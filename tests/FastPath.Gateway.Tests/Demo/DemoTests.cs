@@ -61,7 +61,9 @@ public sealed partial class DemoTests
         Assert.Matches(@"throughput: [\d.]+ Mbit/s received", error.ToString());
         Assert.DoesNotContain("--enckey 0x", output.ToString() + error, StringComparison.Ordinal); // keys masked
 
-        AssertNothingLeft(tag);
+        var pids = root.GetProperty("processes").EnumerateArray().Select(p => p.GetProperty("pid").GetInt32()).ToArray();
+        Assert.True(pids.Length >= 4, "gateways and iperf3 client/server: " + root.GetProperty("processes"));
+        AssertNothingLeft(tag, pids);
     }
 
     [Fact]
@@ -81,7 +83,9 @@ public sealed partial class DemoTests
         Assert.Contains("interrupted", error.ToString(), StringComparison.Ordinal);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(60), "teardown took too long");
         string tag = TagOf(text);
-        AssertNothingLeft(tag);
+        int[] pids = GatewayPid().Matches(text).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(2, pids.Length);
+        AssertNothingLeft(tag, pids);
     }
 
     [Fact]
@@ -116,8 +120,18 @@ public sealed partial class DemoTests
     [GeneratedRegex(@"namespaces fp-(demo-[0-9a-f]{4})-\*")]
     private static partial Regex TagRegex();
 
-    private static void AssertNothingLeft(string tag)
+    [GeneratedRegex(@"gateway: pid (\d+)")]
+    private static partial Regex GatewayPid();
+
+    private static void AssertNothingLeft(string tag, int[] pids)
     {
+        foreach (int pid in pids)
+        {
+            string cmd = "";
+            try { cmd = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
+            catch (IOException) { } // gone: what we want
+            Assert.False(cmd.Contains("fastpath", StringComparison.Ordinal) || cmd.Contains("iperf3", StringComparison.Ordinal), $"pid {pid} still runs: {cmd}");
+        }
         string namespaces = Netns.Testbed.Sh("ip netns list", check: false);
         Assert.DoesNotContain($"fp-{tag}-", namespaces, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "fp-" + tag)), "run directory left");
