@@ -48,7 +48,19 @@ public sealed partial class AttackBed : IDisposable
 
     public string RunDir(string side) => Path.Combine(Tb.GatewayDir, side);
 
-    public int Pid(string side) => int.Parse(File.ReadAllText(Path.Combine(RunDir(side), "pid")).Trim(), CultureInfo.InvariantCulture);
+    /// <summary>The gateway's PID (the rundir's pid file, which the gateway itself also rewrites at start).</summary>
+    public int Pid(string side)
+    {
+        string f = Path.Combine(RunDir(side), "pid");
+        for (int i = 0; ; i++)
+        {
+            if (int.TryParse(File.Exists(f) ? File.ReadAllText(f).Trim() : "", NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) return pid;
+            if (i > 100) throw new InvalidOperationException($"no PID in {f}");
+            Thread.Sleep(10);
+        }
+    }
+
+    private readonly HashSet<int> _started = [];
 
     public bool Alive(string side) => File.Exists(Path.Combine(RunDir(side), "pid")) && Testbed.Sh($"kill -0 {Pid(side)} 2>/dev/null && echo yes", check: false).Trim() == "yes";
 
@@ -59,12 +71,33 @@ public sealed partial class AttackBed : IDisposable
         Directory.CreateDirectory(d);
         File.Delete(Path.Combine(d, "ready"));
         string ns = side == "west" ? Tb.West : Tb.East;
-        Testbed.Sh($"ip netns exec {ns} {Testbed.FastPathCommand} manual --script {script} --inside inside --outside outside --rundir {d} >>{d}/stdout 2>&1 </dev/null & echo $! >{d}/pid");
+        string pid = Testbed.Sh($"ip netns exec {ns} {Testbed.FastPathCommand} manual --script {script} --inside inside --outside outside --rundir {d} >>{d}/stdout 2>&1 </dev/null & echo $! >{d}/pid; echo $!").Trim();
+        lock (_started) _started.Add(int.Parse(pid, CultureInfo.InvariantCulture));
         for (int waited = 0; !File.Exists(Path.Combine(d, "ready")); waited += 50)
         {
             if (waited > timeoutMs || !Alive(side)) throw new InvalidOperationException($"gateway {side} did not start:\n" + File.ReadAllText(Path.Combine(d, "stdout")));
             Thread.Sleep(50);
         }
+    }
+
+    /// <summary>Starts both gateways at once (each from its script) and waits for both.</summary>
+    public void StartGateways(string westScript, string eastScript, int timeoutMs = 20_000)
+    {
+        Exception? error = null;
+        var t = new Thread(() => { try { StartGateway("east", eastScript, timeoutMs); } catch (Exception e) { error = e; } });
+        t.Start();
+        StartGateway("west", westScript, timeoutMs);
+        t.Join();
+        if (error is not null) throw new InvalidOperationException("east: " + error.Message, error);
+    }
+
+    /// <summary>A capture bounded by <paramref name="seconds"/> (Testbed.Capture's is 60 s).</summary>
+    public (System.Diagnostics.Process Process, string File) Capture(string ns, string iface, string filter, int seconds)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"fp-{Tb.Tag}-{ns}-{iface}-{Random.Shared.Next():x}.pcap");
+        var p = Tb.Background($"ip netns exec {ns} timeout {seconds} tcpdump -U --immediate-mode -n -i {iface} -w {file} {filter}");
+        Thread.Sleep(1000);
+        return (p, file);
     }
 
     /// <summary>Signals a gateway (TERM or KILL) and waits until the process is gone.</summary>
@@ -175,6 +208,16 @@ public sealed partial class AttackBed : IDisposable
 
     public void Dispose()
     {
+        // The gateways this bed started, by PID (TERM, then KILL).
+        int[] pids;
+        lock (_started) pids = [.. _started];
+        // Only a PID whose command line still names this bed's rundir is ours (no PID-reuse accidents).
+        string mine = string.Join(' ', pids);
+        if (pids.Length > 0)
+            Testbed.Sh("ours() { tr '\\0' ' ' </proc/$1/cmdline 2>/dev/null | grep -q -- '" + Tb.GatewayDir + "/'; }; " +
+                       $"for p in {mine}; do ours $p && kill -TERM $p; done; " +
+                       $"for i in $(seq 100); do alive=0; for p in {mine}; do ours $p && alive=1; done; [ $alive = 0 ] && break; sleep 0.05; done; " +
+                       $"for p in {mine}; do ours $p && kill -KILL $p; done; true", check: false);
         Tb.Dispose();
         Testbed.Sh($"{AttackerSh} down {Tb.Tag}", check: false);
     }
