@@ -203,6 +203,10 @@ public sealed partial class AttackBed : IDisposable
     public static string ProtectedSources(string pcap) =>
         Testbed.Sh($"tshark -n -r {pcap} -Y 'ip.src == 192.0.2.0/24 or ip.dst == 192.0.2.0/24 or ipv6.src == 2001:db8:1::/64 or ipv6.src == 2001:db8:2::/64 or ipv6.dst == 2001:db8:1::/64 or ipv6.dst == 2001:db8:2::/64' -T fields -e frame.number -e ip.src -e ip.dst -e ipv6.src -e _ws.col.Protocol", timeoutMs: 120_000).Trim();
 
+    /// <summary>Frames in a pcap of a protected flow (sunset's subnet ↔ sunrise's, either family) outside ESP: a leak even where a %pass eroute lets other cleartext out.</summary>
+    public static string ProtectedFlows(string pcap) =>
+        Testbed.Sh($"tshark -n -r {pcap} -Y '(ip.src == 192.0.2.0/25 and ip.dst == 192.0.2.128/25) or (ip.src == 192.0.2.128/25 and ip.dst == 192.0.2.0/25) or (ipv6.src == 2001:db8:1::/64 and ipv6.dst == 2001:db8:2::/64) or (ipv6.src == 2001:db8:2::/64 and ipv6.dst == 2001:db8:1::/64)' -T fields -e frame.number -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst -e _ws.col.Protocol", timeoutMs: 120_000).Trim();
+
     public static int CountFrames(string pcap, string displayFilter = "") =>
         Testbed.Sh($"tshark -n -r {pcap} {(displayFilter.Length > 0 ? $"-Y '{displayFilter}'" : "")} -T fields -e frame.number | wc -l", timeoutMs: 120_000).Trim() is var s && int.TryParse(s, out int n) ? n : -1;
 
