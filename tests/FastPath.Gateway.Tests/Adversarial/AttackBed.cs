@@ -100,6 +100,25 @@ public sealed partial class AttackBed : IDisposable
         return (p, file);
     }
 
+    /// <summary>iperf3 sunset → <paramref name="target"/> (server on sunrise), like Testbed.Iperf but
+    /// waiting until the server listens (on this loaded machine 400 ms were not always enough).</summary>
+    public JsonDocument Iperf(string target, string args, int seconds)
+    {
+        int port = 5600 + Random.Shared.Next(0, 300);
+        var server = Tb.Background($"ip netns exec {Tb.Sunrise} timeout {seconds + 30} iperf3 -s -1 -p {port}");
+        try
+        {
+            for (int i = 0; i < 100 && !Testbed.Sh($"ip netns exec {Tb.Sunrise} ss -ltnH 'sport = :{port}'", check: false).Contains(port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal); i++)
+                Thread.Sleep(100);
+            string json = Testbed.Sh($"ip netns exec {Tb.Sunset} timeout {seconds + 20} iperf3 -c {target} -p {port} -t {seconds} -J {args}", check: false, timeoutMs: (seconds + 30) * 1000);
+            return JsonDocument.Parse(json);
+        }
+        finally
+        {
+            Testbed.Stop(server);
+        }
+    }
+
     /// <summary>Signals a gateway (TERM or KILL) and waits until the process is gone.</summary>
     public void Signal(string side, string signal)
     {

@@ -73,6 +73,8 @@ elif mode == 'malformed':
     add('ip-totlen-big', E / IP(src='203.0.113.1', dst='203.0.113.2', proto=50, len=9000) / Raw(junk[:200]))
     add('ip-version-bad', E / Raw(b'\x75' + junk[:60]))
     # jumbo (a full 1500-byte MTU frame and over-long payload claims)
+    add('jumbo-esp', E / IP(src='203.0.113.1', dst='203.0.113.2', proto=50) / Raw(b'\x00\x00\x10\x02\x00\x00\x00\x0e' + (junk * 6)[:8972]))
+    add('jumbo-clear', E / IP(src='192.0.2.10', dst='192.0.2.138') / UDP(sport=40000, dport=9999) / Raw((junk * 6)[:8900]))
     add('full-mtu-esp', E / IP(src='203.0.113.1', dst='203.0.113.2', proto=50) / Raw(b'\x00\x00\x10\x02\x00\x00\x00\x0b' + junk[:1472]))
     # bad checksums
     bad = IP(src='203.0.113.1', dst='203.0.113.2', proto=50) / Raw(b'\x00\x00\x10\x02\x00\x00\x00\x0c' + junk[:100])
