@@ -49,7 +49,7 @@ public interface IIkeEventTarget
 }
 
 /// <summary>The dataplane implementation of <see cref="IChildSaSink"/> plus routing of connections.</summary>
-public sealed class DataplaneChildSaSink : IChildSaSink
+public sealed class DataplaneChildSaSink : IChildSaSink, IDisposable
 {
     private sealed class Group
     {
@@ -89,6 +89,8 @@ public sealed class DataplaneChildSaSink : IChildSaSink
     private readonly Dictionary<uint, SaEntry> _inbound = new();
     private readonly Dictionary<string, List<PendingAcquire>> _pending = new(StringComparer.Ordinal);
     private uint _nextGroup;
+    private System.Threading.Timer? _expiry;
+    private bool _disposed;
 
     /// <summary>How long a command or a grace period may take on a running dataplane before the sink gives up (throws).</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -96,6 +98,11 @@ public sealed class DataplaneChildSaSink : IChildSaSink
     /// <summary>An ACQUIRE that the engine neither answered with an SA nor failed is resolved as failed after this
     /// (so the next packet raises a new ACQUIRE: keyingtries). Default: the dataplane's hold time is 2 s typically; 30 s.</summary>
     public TimeSpan AcquireTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often pending ACQUIREs are checked for <see cref="AcquireTimeout"/> while any is pending
+    /// (a timer: a trapped flow whose ACQUIRE is pending raises no further events that could do it);
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> = only on Dispatch / ExpireAcquires.</summary>
+    public TimeSpan ExpiryInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     public DataplaneChildSaSink(FastPath.Dataplane.Pipeline.Dataplane dataplane, ILogger logger)
         : this(dataplane, logger, TimeProvider.System)
@@ -370,6 +377,8 @@ public sealed class DataplaneChildSaSink : IChildSaSink
                         int id = e.ErouteId;
                         if (!list.Any(a => a.Ipv6 == v6 && a.ErouteId == id))
                             list.Add(new PendingAcquire(v6, id, _time.GetTimestamp()));
+                        if (_expiry is null && !_disposed && ExpiryInterval != System.Threading.Timeout.InfiniteTimeSpan)
+                            _expiry = new System.Threading.Timer(_ => ExpireAcquires(), null, ExpiryInterval, ExpiryInterval);
                     }
                 }
                 if (conn is null) return false; // not an IKE %trap (a manual one, or gone meanwhile)
@@ -429,6 +438,17 @@ public sealed class DataplaneChildSaSink : IChildSaSink
     {
         if (!_pending.Remove(connection, out var list)) return;
         foreach (PendingAcquire a in list) _dp.ResolveAcquire(a.Ipv6, a.ErouteId, success: false);
+    }
+
+    /// <summary>Stops the expiry timer (the dataplane is not the sink's to dispose).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _expiry?.Dispose();
+            _expiry = null;
+        }
     }
 
     private sealed class EngineTarget(IkeEngine engine) : IIkeEventTarget

@@ -284,9 +284,10 @@ public sealed class DataplaneChildSaSinkTests
     {
         using var g = new SinkPair(holdTimeout: TimeSpan.FromMilliseconds(50));
         var time = new ManualTime();
-        var sink = new FastPath.Gateway.Ike.DataplaneChildSaSink(g.West, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, time)
+        using var sink = new FastPath.Gateway.Ike.DataplaneChildSaSink(g.West, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, time)
         {
             AcquireTimeout = TimeSpan.FromSeconds(5),
+            ExpiryInterval = System.Threading.Timeout.InfiniteTimeSpan, // the test drives expiry
         };
         sink.Route(Connection("west-east"));
         var fake = new FakeIkeTarget();
@@ -302,6 +303,28 @@ public sealed class DataplaneChildSaSinkTests
         g.FromSunset(SinkPair.Udp(Sunset, Sunrise, 2));
         g.Pump();
         Assert.True(g.West.TryReadEvent(out DataplaneEvent again));
+        Assert.Equal(DataplaneEventKind.Acquire, again.Kind);
+    }
+
+    [Fact]
+    public void Pending_acquire_expires_on_the_timer_without_further_events()
+    {
+        using var g = new SinkPair(holdTimeout: TimeSpan.FromMilliseconds(50));
+        using var sink = new FastPath.Gateway.Ike.DataplaneChildSaSink(g.West, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+        {
+            AcquireTimeout = TimeSpan.FromMilliseconds(100),
+            ExpiryInterval = TimeSpan.FromMilliseconds(50),
+        };
+        sink.Route(Connection("west-east"));
+        g.FromSunset(SinkPair.Udp(Sunset, Sunrise, 1));
+        g.Pump();
+        Assert.True(g.West.TryReadEvent(out DataplaneEvent ev));
+        Assert.True(sink.Dispatch(ev, new FakeIkeTarget()));
+        System.Threading.Thread.Sleep(400); // no Dispatch, no ExpireAcquires call: the timer resolves it
+        g.Pump();
+        g.FromSunset(SinkPair.Udp(Sunset, Sunrise, 2));
+        g.Pump();
+        Assert.True(g.West.TryReadEvent(out DataplaneEvent again), "a new ACQUIRE after the failed one");
         Assert.Equal(DataplaneEventKind.Acquire, again.Kind);
     }
 

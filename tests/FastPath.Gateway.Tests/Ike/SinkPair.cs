@@ -278,6 +278,8 @@ public sealed unsafe class SinkPair : IDisposable
 
     public void Dispose()
     {
+        WestSink.Dispose();
+        EastSink.Dispose();
         West.Dispose();
         East.Dispose();
         foreach (var list in new[] { _sunsets, _sunrises, _wireWest, _wireEast })
