@@ -403,7 +403,7 @@ public class CreateChildSaTests
     {
         var keys = SharedIkeKeys();
         var wc = Conn("w", "aes128-sha256!", "192.0.2.0/25", "192.0.2.128/25");
-        var w = Ctx(keys, new Engine.IkeConnection
+        var w = Ctx(keys, new global::FastPath.Ike.Engine.IkeConnection
         {
             Name = "w", IkeProposals = wc.IkeProposals, EspProposals = wc.EspProposals, LocalTs = wc.LocalTs, RemoteTs = wc.RemoteTs,
             ChildLifeBytes = 1_000_000, ChildLifePackets = 0, ReplayWindow = 64,

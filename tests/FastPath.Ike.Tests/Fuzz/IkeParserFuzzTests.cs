@@ -82,7 +82,7 @@ public class IkeParserFuzzTests(ITestOutputHelper output)
         var buf = new byte[70_000];
         var stats = new Dictionary<string, int>();
         void Count(string k) => stats[k] = stats.GetValueOrDefault(k) + 1;
-        double cpu0 = ThreadCpuSeconds();
+        double cpu0 = ThreadCpu.Seconds();
         var sw = Stopwatch.StartNew();
         for (int it = 0; it < count; it++)
         {
@@ -121,7 +121,7 @@ public class IkeParserFuzzTests(ITestOutputHelper output)
             }
         }
         sw.Stop();
-        double cpu = ThreadCpuSeconds() - cpu0;
+        double cpu = ThreadCpu.Seconds() - cpu0;
         double rate = count / sw.Elapsed.TotalSeconds;
         output.WriteLine($"{count} mutants in {sw.Elapsed.TotalSeconds:F1} s wall = {rate:F0}/s; {cpu:F1} s CPU of this thread = {count / Math.Max(cpu, 0.01):F0}/s per core; load average {LoadAverage()}");
         output.WriteLine(string.Join(", ", stats.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key}={k.Value}")));
@@ -139,15 +139,6 @@ public class IkeParserFuzzTests(ITestOutputHelper output)
         // The budget is CPU time of the fuzzing thread: this 2-core machine is shared (load averages of 20-40 were seen
         // while measuring), so wall time measures the neighbours; one free core runs the default count in under 60 s.
         Assert.True(cpu < 60 * Math.Max(1, count / 1_000_000.0), $"{count} mutants took {cpu:F1} s of CPU ({sw.Elapsed.TotalSeconds:F1} s wall)");
-    }
-
-    /// <summary>utime + stime of the calling thread (/proc/thread-self/stat fields 14 and 15, in 1/100 s clock ticks).</summary>
-    private static double ThreadCpuSeconds()
-    {
-        string stat = System.IO.File.ReadAllText("/proc/thread-self/stat");
-        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        // f[0] is field 3 (state): utime is field 14 -> f[11], stime field 15 -> f[12].
-        return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static string LoadAverage()
