@@ -28,8 +28,9 @@ public sealed partial class IkeInterop : IDisposable
     private Process? _daemon;
     private readonly Dictionary<string, string> _env;
 
-    /// <summary>Extra arguments for `fastpath start` (the interface options of the daemon; FASTPATH_START_ARGS overrides).</summary>
-    public static string StartArguments => Environment.GetEnvironmentVariable("FASTPATH_START_ARGS") ?? "--inside inside --outside outside";
+    /// <summary>Extra arguments for `fastpath start` (FASTPATH_START_ARGS; none by default: the daemon takes its
+    /// interfaces as `fastpath demo` starts it, from the topology's inside/outside names).</summary>
+    public static string StartArguments => Environment.GetEnvironmentVariable("FASTPATH_START_ARGS") ?? "";
 
     /// <param name="role">strongSwan's role: "responder" (FastPath initiates, auto=start) or "initiator".</param>
     /// <param name="auth">psk, cert (RSA) or cert-ecdsa.</param>
