@@ -35,10 +35,11 @@ public enum WorkerCommandKind : byte
 }
 
 /// <summary>One command for a worker (a small struct: kind, SPI, direction and the SA object).</summary>
-public readonly record struct WorkerCommand(WorkerCommandKind Kind, uint Spi, SaDirection Direction, OutboundSa? Outbound, InboundSa? Inbound, uint PolicyGroup)
+/// <remarks><see cref="StableGroup"/>: <see cref="PolicyGroup"/> is a stable group (ErouteAction.Group), not an outbound SPI.</remarks>
+public readonly record struct WorkerCommand(WorkerCommandKind Kind, uint Spi, SaDirection Direction, OutboundSa? Outbound, InboundSa? Inbound, uint PolicyGroup, bool StableGroup = false)
 {
     internal static WorkerCommand InstallOut(OutboundSa sa) => new(WorkerCommandKind.InstallOutbound, sa.Spi, SaDirection.Outbound, sa, null, 0);
-    internal static WorkerCommand InstallIn(InboundSa sa, uint policyGroup) => new(WorkerCommandKind.InstallInbound, sa.Spi, SaDirection.Inbound, null, sa, policyGroup);
+    internal static WorkerCommand InstallIn(InboundSa sa, uint policyGroup, bool stable = false) => new(WorkerCommandKind.InstallInbound, sa.Spi, SaDirection.Inbound, null, sa, policyGroup, stable);
     internal static WorkerCommand Delete(uint spi, SaDirection direction) => new(WorkerCommandKind.DeleteSa, spi, direction, null, null, 0);
     internal static WorkerCommand StopWorker => new(WorkerCommandKind.Stop, 0, default, null, null, 0);
 }

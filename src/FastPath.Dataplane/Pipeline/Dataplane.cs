@@ -191,6 +191,41 @@ public sealed class Dataplane : IDisposable
         return new SaHandle(sa, owner);
     }
 
+    /// <summary>
+    /// As <see cref="InstallInbound"/>, but the inbound policy check is by the stable policy group
+    /// <paramref name="group"/> (1..ErouteAction.MaxGroup) that the tunnel's eroutes carry
+    /// (ErouteAction.Sa(spi, group)): the packets must, reversed, select an SA eroute of that group
+    /// whatever outbound SPI it names, so a rekey can switch the eroutes' SPI without one inbound
+    /// SA failing the check (IKE CHILD_SAs: one group per reqid).
+    /// </summary>
+    public SaHandle InstallInboundInGroup(SaParameters parameters, uint group, int worker = -1)
+    {
+        if (group == 0 || group > ErouteAction.MaxGroup) throw new ArgumentOutOfRangeException(nameof(group), $"policy group {group} is not in 1..{ErouteAction.MaxGroup}");
+        var sa = new InboundSa(WithEvents(parameters));
+        int owner = Owner(_inboundOwner, sa.Spi, worker);
+        Post(owner, WorkerCommand.InstallIn(sa, group, stable: true), sa);
+        return new SaHandle(sa, owner);
+    }
+
+    /// <summary>
+    /// Waits until every running worker passed a quiescent point after this call (RCU grace period):
+    /// no worker still uses an eroute snapshot published before it. Idle (offline) workers count as
+    /// passed. Only for a started dataplane (with <see cref="Step"/> the next Step is the grace
+    /// period); false on timeout.
+    /// </summary>
+    public bool WaitForQuiescence(TimeSpan timeout)
+    {
+        QuiescentState q = ErouteV4.Quiescent;
+        long epoch = q.Advance();
+        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (!q.AllPassed(epoch))
+        {
+            if (Stopwatch.GetTimestamp() > deadline) return false;
+            Thread.Sleep(1); // control plane: workers quiesce once per batch or ~1 ms when idle
+        }
+        return true;
+    }
+
     /// <summary>Deletes (and, on its owner, disposes) the SA; false when no such SA was installed.</summary>
     public bool DeleteSa(uint spi, SaDirection direction)
     {

@@ -20,8 +20,9 @@ namespace FastPath.Dataplane.Pipeline;
 //        OpenBatch per SA run, replay update after the ICV, padding, inner header, SA selectors,
 //        ECN per RFC 6040)
 //     ─► inbound policy (fixes seed 000 bug #7): when the SA was installed with a policy group (the
-//        outbound SPI of its tunnel), the inner packet, reversed, must select an eroute with that
-//        group (ErouteSnapshot.CheckDecrypted) ─► PolicyMismatch otherwise; the SA's own selectors
+//        outbound SPI of its tunnel, or — IKE — a stable group that survives rekeys), the inner
+//        packet, reversed, must select an eroute with that group (ErouteSnapshot.CheckDecrypted /
+//        CheckDecryptedInGroup) ─► PolicyMismatch otherwise; the SA's own selectors
 //        (InnerSource/InnerDestination) were already enforced by the ESP engine
 //     ─► TTL of the inner packet decremented (the gateway forwards it: RFC 1812 §5.3.1) ─► TtlExpired
 //     ─► next hop by the inner destination ─► Ethernet ─► TX inside; frames back to the slab.
@@ -112,18 +113,22 @@ public sealed unsafe partial class Worker
             {
                 byte* inner = p.Frame + p.Offset;
                 int version = inner[0] >> 4;
-                if (_inboundGroup.TryGetValue(_spi[i], out uint group) && group != 0)
+                if (_inboundGroup.TryGetValue(_spi[i], out ulong groupWord) && groupWord != 0)
                 {
+                    uint group = (uint)groupWord;
+                    bool stable = (groupWord >> 32) != 0;
                     bool ok;
                     if (version == 4)
                     {
                         s4 ??= _eroutes4.Current;
-                        ok = s4.CheckDecrypted(Classifier.KeyV4(inner, p.Length), group).Accept;
+                        FlowKey<uint> k = Classifier.KeyV4(inner, p.Length);
+                        ok = (stable ? s4.CheckDecryptedInGroup(k, group) : s4.CheckDecrypted(k, group)).Accept;
                     }
                     else
                     {
                         s6 ??= _eroutes6.Current;
-                        ok = s6.CheckDecrypted(Classifier.KeyV6(inner, p.Length), group).Accept;
+                        FlowKey<UInt128> k = Classifier.KeyV6(inner, p.Length);
+                        ok = (stable ? s6.CheckDecryptedInGroup(k, group) : s6.CheckDecrypted(k, group)).Accept;
                     }
                     if (!ok)
                     {

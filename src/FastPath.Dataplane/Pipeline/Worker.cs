@@ -60,7 +60,8 @@ public sealed unsafe partial class Worker : IDisposable
     private readonly SadTable _sad = new();
     private readonly Dictionary<uint, OutboundSa> _outboundSas = new();
     private readonly Dictionary<uint, InboundSa> _inboundSas = new();
-    private readonly Dictionary<uint, uint> _inboundGroup = new();
+    // Inbound SPI → policy group: low 32 bits the group (an outbound SPI, or a stable group when bit 32 is set).
+    private readonly Dictionary<uint, ulong> _inboundGroup = new();
     private readonly ErouteTable<uint> _eroutes4;
     private readonly ErouteTable<UInt128> _eroutes6;
     private readonly WorkerEpoch _epoch;
@@ -264,7 +265,7 @@ public sealed unsafe partial class Worker : IDisposable
                     _sad.Install(c.Inbound!);
                 }
                 _inboundSas[c.Spi] = c.Inbound!;
-                _inboundGroup[c.Spi] = c.PolicyGroup;
+                _inboundGroup[c.Spi] = c.PolicyGroup == 0 ? 0 : c.PolicyGroup | (c.StableGroup ? 1UL << 32 : 0);
                 break;
             case WorkerCommandKind.DeleteSa:
                 if (c.Direction == SaDirection.Outbound)

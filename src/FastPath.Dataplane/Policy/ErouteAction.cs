@@ -1,12 +1,19 @@
+using System;
 using System.Runtime.CompilerServices;
 
 namespace FastPath.Dataplane.Policy;
 
 // What an eroute tells the dataplane to do with a packet it matches (FreeS/WAN names).
 //
-// - The action is packed into one 64-bit word (kind in the low byte, the SA-group handle in the
-//   high 32 bits) so it sits inside the trie's candidate entries: a lookup returns it without a
-//   further memory access, and it is published with the rest of the snapshot (never torn).
+// - The action is packed into one 64-bit word (kind in the low byte, a stable policy group in bits
+//   8-31, the SA-group handle in the high 32 bits) so it sits inside the trie's candidate entries: a
+//   lookup returns it without a further memory access, and it is published with the rest of the
+//   snapshot (never torn).
+// - The policy group (IKE: one per CHILD_SA reqid, stable across rekeys) is what an inbound SA
+//   installed with Dataplane.InstallInboundInGroup is checked against: during a make-before-break
+//   rekey the eroutes switch from the old outbound SPI to the new one while packets still arrive on
+//   both inbound SAs, and both must pass (a check keyed by the outbound SPI would fail one of them).
+//   Group 0 = none (manual keying: the inbound check compares the outbound SPI, as before).
 // - The SA group is an opaque handle: the outbound SPI of the group (printed `tun0x1002@peer`)
 //   that the ESP engine uses as the key of its outbound SA table. The peer address is control-plane
 //   data (needed only for the listing) and lives in the table's per-eroute record.
@@ -35,7 +42,7 @@ public enum ErouteActionKind : byte
 /// <summary>An eroute action packed in one word: kind plus, for <see cref="ErouteActionKind.Sa"/>, the SA-group handle.</summary>
 public readonly record struct ErouteAction
 {
-    /// <summary>The packed value (kind in bits 0-7, handle in bits 32-63).</summary>
+    /// <summary>The packed value (kind in bits 0-7, policy group in bits 8-31, handle in bits 32-63).</summary>
     public readonly ulong Bits;
 
     /// <summary>Wraps a packed value.</summary>
@@ -55,11 +62,29 @@ public readonly record struct ErouteAction
         get => (uint)(Bits >> 32);
     }
 
+    /// <summary>The largest policy group an SA action can carry (24 bits).</summary>
+    public const uint MaxGroup = 0xFF_FFFF;
+
+    /// <summary>Stable policy group of an <see cref="ErouteActionKind.Sa"/> action (0 = none).</summary>
+    public uint Group
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (uint)(Bits >> 8) & MaxGroup;
+    }
+
     /// <summary>True for the actions that mean "this traffic must be encrypted" (an SA, or one being negotiated).</summary>
     public bool IsProtected => Kind is ErouteActionKind.Sa or ErouteActionKind.Trap or ErouteActionKind.Hold;
 
     /// <summary>Encrypt with the SA group whose outbound SPI is <paramref name="spi"/>.</summary>
     public static ErouteAction Sa(uint spi) => new(((ulong)spi << 32) | (byte)ErouteActionKind.Sa);
+
+    /// <summary>Encrypt with outbound SPI <paramref name="spi"/>; inbound SAs of policy group
+    /// <paramref name="group"/> (1..<see cref="MaxGroup"/>) accept what this eroute covers.</summary>
+    public static ErouteAction Sa(uint spi, uint group)
+    {
+        if (group > MaxGroup) throw new ArgumentOutOfRangeException(nameof(group), $"policy group {group} > {MaxGroup}");
+        return new(((ulong)spi << 32) | ((ulong)group << 8) | (byte)ErouteActionKind.Sa);
+    }
 
     /// <summary>`%pass`.</summary>
     public static ErouteAction Pass => new((byte)ErouteActionKind.Pass);

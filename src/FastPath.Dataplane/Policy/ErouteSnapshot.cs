@@ -99,6 +99,19 @@ public sealed class ErouteSnapshot<TKey> where TKey : unmanaged, IBinaryInteger<
     }
 
     /// <summary>
+    /// Inbound check (a) by stable policy group (IKE CHILD_SAs): the decrypted packet, reversed, must
+    /// select an SA eroute carrying <paramref name="group"/>, whichever outbound SPI it names now, so
+    /// both inbound SAs of a make-before-break rekey pass while the eroutes switch SPI.
+    /// </summary>
+    public PolicyVerdict CheckDecryptedInGroup(in FlowKey<TKey> inner, uint group)
+    {
+        ErouteMatch m = Lookup(inner.Reversed());
+        return m.Action.Kind == ErouteActionKind.Sa && m.Action.Group == group
+            ? PolicyVerdict.Allow(m)
+            : PolicyVerdict.Deny(DropReason.PolicyMismatch, m);
+    }
+
+    /// <summary>
     /// Inbound check (a) against explicit SA selectors (outbound orientation: Src = our side,
     /// Dst = the peer's side, as in the eroute): the decrypted inner packet, reversed, must match.
     /// </summary>
