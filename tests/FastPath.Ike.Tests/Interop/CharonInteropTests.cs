@@ -157,4 +157,73 @@ public class CharonInteropTests(ITestOutputHelper output)
         Assert.True(tb.Sink.Inbound.IsEmpty && tb.Sink.Outbound.IsEmpty);
         Assert.Contains(tb.Log.Lines, l => l.Contains("dpdaction=clear", StringComparison.Ordinal));
     }
+
+    private static (IkeConnection Conn, Action<CharonTestbed> CharonSide) Certificates()
+    {
+        var caKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var caReq = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=FastPath Interop CA, O=FastPath", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        caReq.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        caReq.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509KeyUsageExtension(
+            System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.KeyCertSign | System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.CrlSign, true));
+        var now = DateTimeOffset.UtcNow;
+        var ca = caReq.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
+        (System.Security.Cryptography.X509Certificates.X509Certificate2, System.Security.Cryptography.ECDsa) Ee(string dns)
+        {
+            var k = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var r = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={dns}, O=FastPath", k, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+            san.AddDnsName(dns);
+            r.CertificateExtensions.Add(san.Build());
+            var c = r.Create(ca.SubjectName, System.Security.Cryptography.X509Certificates.X509SignatureGenerator.CreateForECDsa(caKey), now.AddHours(-1), now.AddDays(20),
+                System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+            return (c, k);
+        }
+        var (charonCert, charonKey) = Ee("charon.fastpath.test");
+        var (ourCert, ourKey) = Ee("fastpath.fastpath.test");
+        var conn = CharonTestbed.FastPathConn(edit: c => new IkeConnection
+        {
+            Name = c.Name, LocalAddress = c.LocalAddress, RemoteAddress = c.RemoteAddress, IkeProposals = c.IkeProposals, EspProposals = c.EspProposals,
+            LocalTs = c.LocalTs, RemoteTs = c.RemoteTs, Encapsulation = c.Encapsulation, KeyingTries = 1,
+            LocalAuth = IkeAuthKind.PublicKey, RemoteAuth = IkeAuthKind.PublicKey,
+            LocalId = IkeIdentity.Parse("@fastpath.fastpath.test"), RemoteId = IkeIdentity.Parse("@charon.fastpath.test"),
+            LocalCredentials = new IkeCredentials { PrivateKey = FastPath.Ike.Crypto.IkePrivateKey.FromEcdsa(ourKey), Certificate = ourCert },
+            RemoteCredentials = new IkeCredentials { TrustedCas = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection(ca) },
+        });
+        return (conn, tb => tb.WriteCharonCredentials(ca, charonCert, charonKey));
+    }
+
+    [Fact]
+    public void CertificatesFastPathInitiates()
+    {
+        using var tb = new CharonTestbed(output);
+        var (conn, charonSide) = Certificates();
+        charonSide(tb);
+        tb.StartCharon(new CharonTestbed.CharonConn(Certificates: true));
+        var engine = tb.StartEngine();
+        engine.AddConnection(conn);
+        engine.Initiate("west-east");
+        var child = OneChild(tb);
+        AssertCharonHas(tb, child);
+        AssertKeysMatch(tb, child, fastPathInitiated: true);
+        Assert.Contains(tb.Log.Lines, l => l.Contains("IKE SA established {auth=DIGITAL_SIGNATURE", StringComparison.Ordinal));
+        Assert.Contains("authentication of 'fastpath.fastpath.test' with ECDSA_WITH_SHA256_DER successful", tb.CharonLog, StringComparison.Ordinal);
+        Assert.Equal("@charon.fastpath.test", engine.GetStatus().IkeSas.Single().RemoteId);
+    }
+
+    [Fact]
+    public void CertificatesCharonInitiates()
+    {
+        using var tb = new CharonTestbed(output);
+        var (conn, charonSide) = Certificates();
+        charonSide(tb);
+        tb.StartCharon(new CharonTestbed.CharonConn(Certificates: true));
+        var engine = tb.StartEngine();
+        engine.AddConnection(conn);
+        string init = tb.Swanctl("--initiate --child net --timeout 20", 30);
+        output.WriteLine(init);
+        Assert.Contains("initiate completed successfully", init, StringComparison.Ordinal);
+        var child = OneChild(tb);
+        AssertCharonHas(tb, child);
+        AssertKeysMatch(tb, child, fastPathInitiated: false);
+    }
 }
