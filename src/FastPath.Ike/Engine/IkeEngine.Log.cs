@@ -149,6 +149,16 @@ public sealed partial class IkeEngine
     [LoggerMessage(47, LogLevel.Debug, "\"{Connection}\" #{Serial}: ESP keys in {InEncr}/{InInteg} out {OutEncr}/{OutInteg}")]
     private partial void LogChildKeys(string connection, int serial, string inEncr, string inInteg, string outEncr, string outInteg);
 
+    /// <summary>The RFC's name of an exchange (IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL).</summary>
+    private static string ExchangeName(Messages.ExchangeType e) => e switch
+    {
+        Messages.ExchangeType.IkeSaInit => "IKE_SA_INIT",
+        Messages.ExchangeType.IkeAuth => "IKE_AUTH",
+        Messages.ExchangeType.CreateChildSa => "CREATE_CHILD_SA",
+        Messages.ExchangeType.Informational => "INFORMATIONAL",
+        _ => "EXCHANGE_" + ((byte)e).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     private void LogSensitiveKeys(IkeSa sa)
     {
         if (!_options.LogSensitive || sa.Keys is null) return;

@@ -347,7 +347,7 @@ public sealed partial class IkeEngine : IDisposable
         if (!_sas.TryGetValue(ourSpi, out var sa) || (sa.Initiator == h.IsInitiator))
         {
             _unknownSpi++;
-            LogUnknownSpi(remote.ToString(), h.Exchange.ToString(), h.InitiatorSpi, h.ResponderSpi);
+            LogUnknownSpi(remote.ToString(), ExchangeName(h.Exchange), h.InitiatorSpi, h.ResponderSpi);
             return;
         }
         if (h.Exchange == ExchangeType.IkeSaInit)
@@ -480,7 +480,7 @@ public sealed partial class IkeEngine : IDisposable
         if (sa.PeerFragmentation && sa.Connection.Fragmentation && whole.Length > limit)
         {
             var frags = IkeMessageBuilder.BuildFragments(header, inner, sa.OutboundCipher, limit);
-            LogFragmented(sa.Connection.Name, sa.Serial, exchange.ToString(), whole.Length, frags.Count);
+            LogFragmented(sa.Connection.Name, sa.Serial, ExchangeName(exchange), whole.Length, frags.Count);
             return frags;
         }
         return [whole];
@@ -537,13 +537,13 @@ public sealed partial class IkeEngine : IDisposable
         if (req.Retransmits >= _options.RetransmitTries || pastDeadline)
         {
             sa.Outstanding = null;
-            LogExchangeTimeout(sa.Connection.Name, sa.Serial, req.Exchange.ToString(), req.MessageId, req.Retransmits);
+            LogExchangeTimeout(sa.Connection.Name, sa.Serial, ExchangeName(req.Exchange), req.MessageId, req.Retransmits);
             req.OnTimeout();
             return;
         }
         req.Retransmits++;
         _retransmits++;
-        LogRetransmit(sa.Connection.Name, sa.Serial, req.Exchange.ToString(), req.MessageId, req.Retransmits);
+        LogRetransmit(sa.Connection.Name, sa.Serial, ExchangeName(req.Exchange), req.MessageId, req.Retransmits);
         Transmit(sa, req.Datagrams);
         ArmRetransmit(sa, req);
     }

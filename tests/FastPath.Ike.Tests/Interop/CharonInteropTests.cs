@@ -226,4 +226,23 @@ public class CharonInteropTests(ITestOutputHelper output)
         AssertCharonHas(tb, child);
         AssertKeysMatch(tb, child, fastPathInitiated: false);
     }
+
+    [Fact]
+    public void FragmentedIkeAuthBothWays()
+    {
+        // Certificates make IKE_AUTH ~1 KB; with 400-byte limits on both sides each IKE_AUTH goes as RFC 7383 fragments.
+        using var tb = new CharonTestbed(output);
+        var (conn, charonSide) = Certificates();
+        charonSide(tb);
+        tb.StartCharon(new CharonTestbed.CharonConn(Certificates: true, Fragmentation: "yes", FragmentSize: 400));
+        var engine = tb.StartEngine(new IkeEngineOptions { LogSensitive = true, FragmentSize = 400 });
+        engine.AddConnection(conn);
+        engine.Initiate("west-east");
+        var child = OneChild(tb);
+        AssertCharonHas(tb, child);
+        AssertKeysMatch(tb, child, fastPathInitiated: true);
+        Assert.Contains(tb.Log.Lines, l => l.Contains("IKE_AUTH of", StringComparison.Ordinal) && l.Contains("fragments (RFC 7383)", StringComparison.Ordinal));
+        Assert.Contains(tb.Log.Lines, l => l.Contains("reassembled from", StringComparison.Ordinal));
+        Assert.Contains("received fragment #1 of", tb.CharonLog, StringComparison.Ordinal);
+    }
 }

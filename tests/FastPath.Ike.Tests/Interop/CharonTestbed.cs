@@ -76,7 +76,7 @@ public sealed partial class CharonTestbed : IDisposable
     }
 
     public sealed record CharonConn(string Ike = "aes128gcm16-prfsha256-x25519", string Esp = "aes128gcm16", string DpdDelay = "0s", string Fragmentation = "no",
-        bool Certificates = false);
+        bool Certificates = false, int FragmentSize = 1280);
 
     /// <summary>For CharonConn.Certificates: the CA charon trusts and charon's own certificate and key (swanctl x509ca/, x509/, private/).</summary>
     public void WriteCharonCredentials(System.Security.Cryptography.X509Certificates.X509Certificate2 ca, System.Security.Cryptography.X509Certificates.X509Certificate2 cert,
@@ -103,6 +103,7 @@ public sealed partial class CharonTestbed : IDisposable
               port_nat_t = 4500
               retransmit_timeout = 1
               retransmit_tries = 3
+              fragment_size = {{c.FragmentSize}}
               plugins {
                 vici { socket = unix://{{Dir}}/run/charon.vici }
                 kernel-libipsec { allow_peer_ts = no }
