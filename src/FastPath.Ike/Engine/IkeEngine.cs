@@ -77,13 +77,12 @@ public sealed partial class IkeEngine : IDisposable
     private readonly Dictionary<string, int> _keyingTries = new(StringComparer.Ordinal);
     private readonly HashSet<uint> _inboundSpis = [];
     private readonly CookieJar _cookies = new();
+    private readonly Random _random = new();
     private int _serial;
     private uint _nextReqId = 1;
 
     // Counters (written on the engine thread, read by GetStatus there too).
-    #pragma warning disable CS0649 // rekey counters: written once CREATE_CHILD_SA lands
     private long _messagesIn, _messagesOut, _retransmits, _invalid, _ikeUp, _childUp, _childRekeys, _ikeRekeys, _authFailures, _cookiesSent, _dpdTimeouts;
-#pragma warning restore CS0649
     private long _staleResponses, _unknownSpi;
 
     private int _engineThreadId;
@@ -289,8 +288,8 @@ public sealed partial class IkeEngine : IDisposable
                 }
                 else
                 {
-                    // Rekeying (CREATE_CHILD_SA) is not wired in yet: the soft limit is logged; the hard one deletes.
-                    LogChildExpired(sa.Connection.Name, ch.Serial, "soft volume limit (rekey not available)");
+                    LogChildExpired(sa.Connection.Name, ch.Serial, "soft volume limit: rekeying");
+                    RekeyChild(sa, ch);
                 }
             }
     });
@@ -632,6 +631,7 @@ public sealed partial class IkeEngine : IDisposable
 
     private void UninstallChild(IkeSa sa, ChildSa ch, string reason, bool rekey)
     {
+        ch.CancelTimers();
         try
         {
             _sink.DeleteOutbound(ch.OutboundSpi);

@@ -1,7 +1,7 @@
 using System;
 using System.Linq;
 using FastPath.Ike.Engine;
-using FastPath.Ike.Tests.Engine;
+using FastPath.Ike.Tests.EngineRuns;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -11,7 +11,7 @@ using System.Threading;
 using FastPath.Ike.Engine;
 using FastPath.Ike.Exchanges;
 using FastPath.Ike.Proposals;
-using FastPath.Ike.Tests.Engine;
+using FastPath.Ike.Tests.EngineRuns;
 using FastPath.Ike.Transport;
 using Xunit.Abstractions;
 
