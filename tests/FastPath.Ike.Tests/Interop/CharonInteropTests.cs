@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using FastPath.Ike.Crypto;
 using FastPath.Ike.Engine;
 using FastPath.Ike.Tests.EngineRuns;
 using Xunit;
@@ -244,5 +245,70 @@ public class CharonInteropTests(ITestOutputHelper output)
         Assert.Contains(tb.Log.Lines, l => l.Contains("IKE_AUTH of", StringComparison.Ordinal) && l.Contains("fragments (RFC 7383)", StringComparison.Ordinal));
         Assert.Contains(tb.Log.Lines, l => l.Contains("reassembled from", StringComparison.Ordinal));
         Assert.Contains("received fragment #1 of", tb.CharonLog, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CharonRekeysChildWithPfsAndIkeSa()
+    {
+        using var tb = new CharonTestbed(output);
+        tb.StartCharon(new CharonTestbed.CharonConn(Esp: "aes128gcm16-x25519"));
+        var engine = tb.StartEngine();
+        engine.AddConnection(CharonTestbed.FastPathConn(esp: "aes128gcm16-x25519"));
+        engine.Initiate("west-east");
+        var first = OneChild(tb);
+        AssertCharonHas(tb, first);
+        // Child rekey driven by charon (FastPath responds: new inbound first, outbound after charon's delete).
+        output.WriteLine(tb.Swanctl("--rekey --child net"));
+        Assert.True(CharonTestbed.WaitFor(() => tb.Sink.Inbound.Count == 1 && tb.Sink.Outbound.Count == 1 && !tb.Sink.Inbound.ContainsKey(first.InboundSpi)
+            && !tb.Sink.Outbound.ContainsKey(first.OutboundSpi), TimeSpan.FromSeconds(15)), "child rekey did not complete in the engine");
+        var second = tb.Sink.Inbound.Values.Single();
+        Assert.Equal(DhGroup.Curve25519, second.Suite.Dh);
+        AssertCharonHas(tb, second);
+        AssertKeysMatch(tb, second, fastPathInitiated: false);
+        Assert.Equal(first.ReqId, second.ReqId);
+        // IKE SA rekey driven by charon: the child stays, the IKE SPIs change.
+        var ikeBefore = engine.GetStatus().IkeSas.Single();
+        output.WriteLine(tb.Swanctl("--rekey --ike fp"));
+        Assert.True(CharonTestbed.WaitFor(() => engine.GetStatus().IkeSas is { Count: 1 } l && l[0].SpiI != ikeBefore.SpiI && l[0].State == "ESTABLISHED",
+            TimeSpan.FromSeconds(15)), "IKE rekey did not complete in the engine");
+        var ikeAfter = engine.GetStatus().IkeSas.Single();
+        Assert.Equal(second.InboundSpi, ikeAfter.Children.Single().InboundSpi);
+        string sas = tb.Swanctl("--list-sas");
+        Assert.Contains($"{ikeAfter.SpiI:x16}", sas, StringComparison.Ordinal);
+        // The new IKE SA carries the next exchanges: a child rekey from FastPath, then a delete from charon.
+        engine.OnChildLifetime(second.InboundSpi, inbound: true, hard: false);
+        Assert.True(CharonTestbed.WaitFor(() => tb.Sink.Inbound.Count == 1 && !tb.Sink.Inbound.ContainsKey(second.InboundSpi), TimeSpan.FromSeconds(15)));
+        var third = tb.Sink.Inbound.Values.Single();
+        AssertCharonHas(tb, third);
+        AssertKeysMatch(tb, third, fastPathInitiated: true);
+        output.WriteLine(tb.Swanctl("--terminate --ike fp --timeout 10", 20));
+        Assert.True(CharonTestbed.WaitFor(() => engine.GetStatus().IkeSas.Count == 0 && tb.Sink.Inbound.IsEmpty && tb.Sink.Outbound.IsEmpty, TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void FastPathRekeysIkeSaOnItsSchedule()
+    {
+        using var tb = new CharonTestbed(output);
+        tb.StartCharon(new CharonTestbed.CharonConn());
+        var engine = tb.StartEngine();
+        engine.AddConnection(CharonTestbed.FastPathConn(edit: c => new IkeConnection
+        {
+            Name = c.Name, LocalAddress = c.LocalAddress, RemoteAddress = c.RemoteAddress, IkeProposals = c.IkeProposals, EspProposals = c.EspProposals,
+            LocalTs = c.LocalTs, RemoteTs = c.RemoteTs, Encapsulation = c.Encapsulation, KeyingTries = 1, LocalCredentials = c.LocalCredentials,
+            IkeLifetime = TimeSpan.FromSeconds(20), RekeyMargin = TimeSpan.FromSeconds(8), RekeyFuzzPercent = 0,
+        }));
+        engine.Initiate("west-east");
+        var child = OneChild(tb);
+        var before = engine.GetStatus().IkeSas.Single();
+        Assert.True(CharonTestbed.WaitFor(() => engine.GetStatus().Counters.IkeRekeys >= 1, TimeSpan.FromSeconds(25)), "no IKE rekey");
+        var after = engine.GetStatus().IkeSas.Single(s => s.State == "ESTABLISHED");
+        Assert.NotEqual(before.SpiI, after.SpiI);
+        Assert.True(CharonTestbed.WaitFor(() =>
+        {
+            string sas = tb.Swanctl("--list-sas");
+            return sas.Contains($"{after.SpiI:x16}", StringComparison.Ordinal) && !sas.Contains($"{before.SpiI:x16}", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10)), "charon does not show exactly the new IKE SA");
+        AssertCharonHas(tb, child);
+        Assert.Contains(tb.Log.Lines, l => l.Contains("IKE SA rekeyed as #", StringComparison.Ordinal));
     }
 }
