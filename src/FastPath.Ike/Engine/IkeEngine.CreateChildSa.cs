@@ -228,6 +228,51 @@ public sealed partial class IkeEngine
         return true;
     }
 
+    // ---- initiator: new child --------------------------------------------------------------
+
+    private void NewChild(IkeSa sa, TrafficSelector? tsI, TrafficSelector? tsR, DhGroup group = DhGroup.None)
+    {
+        var ctx = ContextOf(sa);
+        IReadOnlyList<TrafficSelector>? i = null, r = null;
+        if (tsI is not null && tsR is not null)
+        {
+            i = [tsI, .. ctx.Connection.LocalTs.Count > 0 ? ctx.Connection.LocalTs : [TrafficSelectors.FromAddress(sa.Local.Address)]];
+            r = [tsR, .. ctx.Connection.RemoteTs.Count > 0 ? ctx.Connection.RemoteTs : [TrafficSelectors.FromAddress(sa.Remote.Address)]];
+        }
+        CreateChildSaRequest req;
+        try { req = CreateChildSaExchange.BuildNewChild(ctx, i, r, group); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            LogCreateChildFailed(sa.Connection.Name, sa.Serial, "new child", e.Message);
+            return;
+        }
+        SendRequest(sa, ExchangeType.CreateChildSa, () => [.. req.Payloads], (_, p) =>
+        {
+            var outcome = CreateChildSaExchange.ProcessResponse(ctx, req.Pending, p);
+            req.Pending.Dispose();
+            switch (outcome)
+            {
+                case ChildSaCreated created:
+                    InstallPair(sa, InstallRecord(sa, created, ctx), rekey: false, out ChildSa? _);
+                    break;
+                case CreateChildSaFailed f when f.RetryWithGroup != DhGroup.None:
+                    _inboundSpis.Remove(req.Pending.ChildSpi);
+                    NewChild(sa, tsI, tsR, f.RetryWithGroup);
+                    break;
+                case CreateChildSaFailed f:
+                    _inboundSpis.Remove(req.Pending.ChildSpi);
+                    LogCreateChildFailed(sa.Connection.Name, sa.Serial, "new child", f.ToString());
+                    if (f.DeletePeerChildSpi != 0)
+                        SendRequest(sa, ExchangeType.Informational, () => [DeletePayload.ChildSas(ProtocolId.Esp, req.Pending.ChildSpi)], (_, _) => { }, () => DeadPeer(sa, "INFORMATIONAL timed out"));
+                    break;
+            }
+        }, () =>
+        {
+            req.Pending.Dispose();
+            DeadPeer(sa, "CREATE_CHILD_SA timed out");
+        });
+    }
+
     // ---- initiator: child rekey ------------------------------------------------------------
 
     private void RekeyChild(IkeSa sa, ChildSa ch, DhGroup group = DhGroup.None)

@@ -262,7 +262,9 @@ public sealed partial class IkeEngine : IDisposable
         {
             if (!_connections.TryGetValue(connection, out var c) || c.RemoteAddress is null) return;
             if (_sas.Values.Any(s => s.Connection.Name == c.Name && s.State is IkeSaState.Connecting or IkeSaState.Authenticating)) return;
-            if (_sas.Values.Any(s => s.Connection.Name == c.Name && s.State == IkeSaState.Established && s.Children.Count > 0)) return;
+            if (_sas.Values.Any(s => s.Connection.Name == c.Name && s.State == IkeSaState.Established && s.Children.Count > 0
+                && s.Children.Any(ch => ch.Install.LocalTs.Any(t => TrafficSelectors.Intersect(t, TrafficSelectors.FromAddress(source)) is not null)
+                    && ch.Install.RemoteTs.Any(t => TrafficSelectors.Intersect(t, TrafficSelectors.FromAddress(destination)) is not null)))) return;
             // §2.9: the first selector pair is the packet that triggered the request, with its ports when a
             // port-carrying protocol; the responder may then narrow to it.
             bool ports = protocol is 6 or 17 or 132;

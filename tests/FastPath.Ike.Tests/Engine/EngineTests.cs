@@ -678,7 +678,13 @@ public class EngineRekeyTests(ITestOutputHelper output)
         p.Run(TimeSpan.FromSeconds(2));
         Assert.Empty(p.WestSink.Inbound);
         Assert.Empty(p.EastSink.Inbound);
-        Assert.Single(p.West.GetStatus().IkeSas);
+        var ike = p.West.GetStatus().IkeSas.Single();
+        // `up` on the childless IKE SA: a CREATE_CHILD_SA over it, not a second IKE SA (§1.3.1).
+        p.West.Initiate("c");
+        p.Run(TimeSpan.FromSeconds(2));
+        AssertPair(p);
+        Assert.Equal(ike.SpiI, p.West.GetStatus().IkeSas.Single().SpiI);
+        Assert.Single(p.East.GetStatus().IkeSas);
     }
 
     [Theory]
