@@ -352,6 +352,7 @@ public sealed partial class IkeEngine
         }
         ScheduleDpd(sa);
         ScheduleKeepalive(sa);
+        ScheduleIkeRekey(sa);
     }
 
     private static string AuthName(AuthMethod m) => m switch
@@ -425,6 +426,7 @@ public sealed partial class IkeEngine
 #pragma warning disable CA1031
         catch (Exception e) { LogInternalError(e); }
 #pragma warning restore CA1031
+        ScheduleChildLifetime(sa, child);
         return true;
     }
 

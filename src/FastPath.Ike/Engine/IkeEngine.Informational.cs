@@ -38,6 +38,13 @@ public sealed partial class IkeEngine
                 if (ch is null) continue; // already gone (both sides deleting at once, §1.4.1)
                 ourSpis.Add(ch.InboundSpi);
                 sa.Children.Remove(ch);
+                if (ch.PendingReplacement is { } next)
+                {
+                    // Rekey responder: the initiator deleted the old SA, so it sends on the new one
+                    // now; switch our outbound (replacing the old one) and drop the old inbound.
+                    CompleteReplacement(sa, ch, next);
+                    continue;
+                }
                 UninstallChild(sa, ch, "deleted by peer", rekey: false);
             }
         }
@@ -57,13 +64,6 @@ public sealed partial class IkeEngine
         var resp = new List<IkePayload>();
         if (ourSpis.Count > 0) resp.Add(DeletePayload.ChildSas(ProtocolId.Esp, ourSpis.ToArray()));
         SendResponse(sa, ExchangeType.Informational, id, resp);
-    }
-
-    private void HandleCreateChildSaRequest(IkeSa sa, IkeMessage msg, IReadOnlyList<IkePayload> p)
-    {
-        _ = p;
-        LogCreateChildRefused(sa.Connection.Name, sa.Serial);
-        SendResponse(sa, ExchangeType.CreateChildSa, msg.Header.MessageId, [new NotifyPayload(NotifyType.NoAdditionalSas, [])]);
     }
 
     /// <summary>INFORMATIONAL with D(IKE); the SA goes away on the response or the timeout.</summary>

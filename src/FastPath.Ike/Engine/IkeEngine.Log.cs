@@ -134,8 +134,23 @@ public sealed partial class IkeEngine
     [LoggerMessage(42, LogLevel.Error, "\"{Connection}\" #{Serial}: the dataplane refused the CHILD_SA: {Error}")]
     private partial void LogInstallFailed(string connection, int serial, string error);
 
-    [LoggerMessage(43, LogLevel.Information, "\"{Connection}\" #{Serial}: CREATE_CHILD_SA refused with NO_ADDITIONAL_SAS (not implemented yet)")]
-    private partial void LogCreateChildRefused(string connection, int serial);
+    [LoggerMessage(43, LogLevel.Warning, "\"{Connection}\" #{Serial}: CREATE_CHILD_SA ({What}) failed: {Detail}")]
+    private partial void LogCreateChildFailed(string connection, int serial, string what, string detail);
+
+    [LoggerMessage(48, LogLevel.Information, "\"{Connection}\" #{Serial}: rekeyed as #{NewSerial} {{ESP=>0x{Outbound:x8} <0x{Inbound:x8}}} ({Role})")]
+    private partial void LogChildRekeyed(string connection, int serial, int newSerial, uint inbound, uint outbound, string role);
+
+    [LoggerMessage(49, LogLevel.Information, "\"{Connection}\" #{Serial}: rekeying CHILD_SA (inbound 0x{Spi:x8})")]
+    private partial void LogRekeying(string connection, int serial, uint spi);
+
+    [LoggerMessage(50, LogLevel.Information, "\"{Connection}\" #{Serial}: rekeying IKE SA")]
+    private partial void LogRekeyingIke(string connection, int serial);
+
+    [LoggerMessage(51, LogLevel.Information, "\"{Connection}\" #{Serial}: IKE SA rekeyed as #{NewSerial} with {Suite}; CHILD_SAs moved")]
+    private partial void LogIkeRekeyed(string connection, int serial, int newSerial, string suite);
+
+    [LoggerMessage(52, LogLevel.Information, "\"{Connection}\" #{Serial}: simultaneous rekey (RFC 7296 §2.8.1): {What}")]
+    private partial void LogCollision(string connection, int serial, string what);
 
     [LoggerMessage(44, LogLevel.Debug, "connection \"{Connection}\" added")]
     private partial void LogConnectionAdded(string connection);
@@ -148,6 +163,16 @@ public sealed partial class IkeEngine
 
     [LoggerMessage(47, LogLevel.Debug, "\"{Connection}\" #{Serial}: ESP keys in {InEncr}/{InInteg} out {OutEncr}/{OutInteg}")]
     private partial void LogChildKeys(string connection, int serial, string inEncr, string inInteg, string outEncr, string outInteg);
+
+    /// <summary>The RFC's name of an exchange (IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL).</summary>
+    private static string ExchangeName(Messages.ExchangeType e) => e switch
+    {
+        Messages.ExchangeType.IkeSaInit => "IKE_SA_INIT",
+        Messages.ExchangeType.IkeAuth => "IKE_AUTH",
+        Messages.ExchangeType.CreateChildSa => "CREATE_CHILD_SA",
+        Messages.ExchangeType.Informational => "INFORMATIONAL",
+        _ => "EXCHANGE_" + ((byte)e).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private void LogSensitiveKeys(IkeSa sa)
     {

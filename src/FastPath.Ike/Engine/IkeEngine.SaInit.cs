@@ -45,9 +45,13 @@ public sealed partial class IkeEngine
             LogAlreadyConnecting(c.Name, existing.Serial);
             return;
         }
-        if (_sas.Values.Any(s => s.Connection.Name == c.Name && s.State == IkeSaState.Established && s.Children.Count > 0))
+        // An IKE SA of this connection is up: a childless one (its child failed or was deleted) or an
+        // ACQUIRE the existing children do not cover gets a CREATE_CHILD_SA over it (§1.3.1), not a second IKE SA.
+        var up = _sas.Values.FirstOrDefault(s => s.Connection.Name == c.Name && s.State == IkeSaState.Established);
+        if (up is not null)
         {
-            LogAlreadyUp(c.Name);
+            if (up.Children.Count == 0 || tsI is not null) NewChild(up, tsI, tsR);
+            else LogAlreadyUp(c.Name);
             return;
         }
         var remote = new IPEndPoint(c.RemoteAddress, c.RemotePort);

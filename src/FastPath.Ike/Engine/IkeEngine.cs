@@ -77,13 +77,12 @@ public sealed partial class IkeEngine : IDisposable
     private readonly Dictionary<string, int> _keyingTries = new(StringComparer.Ordinal);
     private readonly HashSet<uint> _inboundSpis = [];
     private readonly CookieJar _cookies = new();
+    private readonly Random _random = new();
     private int _serial;
     private uint _nextReqId = 1;
 
     // Counters (written on the engine thread, read by GetStatus there too).
-    #pragma warning disable CS0649 // rekey counters: written once CREATE_CHILD_SA lands
     private long _messagesIn, _messagesOut, _retransmits, _invalid, _ikeUp, _childUp, _childRekeys, _ikeRekeys, _authFailures, _cookiesSent, _dpdTimeouts;
-#pragma warning restore CS0649
     private long _staleResponses, _unknownSpi;
 
     private int _engineThreadId;
@@ -263,7 +262,9 @@ public sealed partial class IkeEngine : IDisposable
         {
             if (!_connections.TryGetValue(connection, out var c) || c.RemoteAddress is null) return;
             if (_sas.Values.Any(s => s.Connection.Name == c.Name && s.State is IkeSaState.Connecting or IkeSaState.Authenticating)) return;
-            if (_sas.Values.Any(s => s.Connection.Name == c.Name && s.State == IkeSaState.Established && s.Children.Count > 0)) return;
+            if (_sas.Values.Any(s => s.Connection.Name == c.Name && s.State == IkeSaState.Established && s.Children.Count > 0
+                && s.Children.Any(ch => ch.Install.LocalTs.Any(t => TrafficSelectors.Intersect(t, TrafficSelectors.FromAddress(source)) is not null)
+                    && ch.Install.RemoteTs.Any(t => TrafficSelectors.Intersect(t, TrafficSelectors.FromAddress(destination)) is not null)))) return;
             // §2.9: the first selector pair is the packet that triggered the request, with its ports when a
             // port-carrying protocol; the responder may then narrow to it.
             bool ports = protocol is 6 or 17 or 132;
@@ -289,8 +290,8 @@ public sealed partial class IkeEngine : IDisposable
                 }
                 else
                 {
-                    // Rekeying (CREATE_CHILD_SA) is not wired in yet: the soft limit is logged; the hard one deletes.
-                    LogChildExpired(sa.Connection.Name, ch.Serial, "soft volume limit (rekey not available)");
+                    LogChildExpired(sa.Connection.Name, ch.Serial, "soft volume limit: rekeying");
+                    RekeyChild(sa, ch);
                 }
             }
     });
@@ -347,7 +348,7 @@ public sealed partial class IkeEngine : IDisposable
         if (!_sas.TryGetValue(ourSpi, out var sa) || (sa.Initiator == h.IsInitiator))
         {
             _unknownSpi++;
-            LogUnknownSpi(remote.ToString(), h.Exchange.ToString(), h.InitiatorSpi, h.ResponderSpi);
+            LogUnknownSpi(remote.ToString(), ExchangeName(h.Exchange), h.InitiatorSpi, h.ResponderSpi);
             return;
         }
         if (h.Exchange == ExchangeType.IkeSaInit)
@@ -480,7 +481,7 @@ public sealed partial class IkeEngine : IDisposable
         if (sa.PeerFragmentation && sa.Connection.Fragmentation && whole.Length > limit)
         {
             var frags = IkeMessageBuilder.BuildFragments(header, inner, sa.OutboundCipher, limit);
-            LogFragmented(sa.Connection.Name, sa.Serial, exchange.ToString(), whole.Length, frags.Count);
+            LogFragmented(sa.Connection.Name, sa.Serial, ExchangeName(exchange), whole.Length, frags.Count);
             return frags;
         }
         return [whole];
@@ -537,13 +538,13 @@ public sealed partial class IkeEngine : IDisposable
         if (req.Retransmits >= _options.RetransmitTries || pastDeadline)
         {
             sa.Outstanding = null;
-            LogExchangeTimeout(sa.Connection.Name, sa.Serial, req.Exchange.ToString(), req.MessageId, req.Retransmits);
+            LogExchangeTimeout(sa.Connection.Name, sa.Serial, ExchangeName(req.Exchange), req.MessageId, req.Retransmits);
             req.OnTimeout();
             return;
         }
         req.Retransmits++;
         _retransmits++;
-        LogRetransmit(sa.Connection.Name, sa.Serial, req.Exchange.ToString(), req.MessageId, req.Retransmits);
+        LogRetransmit(sa.Connection.Name, sa.Serial, ExchangeName(req.Exchange), req.MessageId, req.Retransmits);
         Transmit(sa, req.Datagrams);
         ArmRetransmit(sa, req);
     }
@@ -632,6 +633,7 @@ public sealed partial class IkeEngine : IDisposable
 
     private void UninstallChild(IkeSa sa, ChildSa ch, string reason, bool rekey)
     {
+        ch.CancelTimers();
         try
         {
             _sink.DeleteOutbound(ch.OutboundSpi);

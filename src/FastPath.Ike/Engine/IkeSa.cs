@@ -57,6 +57,23 @@ internal sealed class ChildSa
     public uint OutboundSpi => Install.OutboundSpi;
     /// <summary>Inbound counter as last seen by the DPD check (activity = it moved).</summary>
     public long LastInboundPackets { get; set; }
+    /// <summary>Our CREATE_CHILD_SA rekey of this child is outstanding.</summary>
+    public bool Rekeying { get; set; }
+    /// <summary>Responder of a rekey: the new SA whose outbound is installed once the initiator deleted this one.</summary>
+    public ChildSa? PendingReplacement { get; set; }
+    /// <summary>Responder of a rekey: this SA's outbound waits for the old one's delete.</summary>
+    public bool OutboundPending { get; set; }
+    public ITimer? RekeyTimer { get; set; }
+    public ITimer? ExpireTimer { get; set; }
+    public ITimer? ReplaceTimer { get; set; }
+
+    public void CancelTimers()
+    {
+        RekeyTimer?.Dispose();
+        ExpireTimer?.Dispose();
+        ReplaceTimer?.Dispose();
+        RekeyTimer = ExpireTimer = ReplaceTimer = null;
+    }
 }
 
 /// <summary>What the initiator asked for in IKE_AUTH's (or CREATE_CHILD_SA's) child part.</summary>
@@ -137,6 +154,9 @@ internal sealed class IkeSa
     public TrafficSelector? AcquireTsI { get; set; }
     public TrafficSelector? AcquireTsR { get; set; }
     public bool RestartOnClose { get; set; }
+    public ITimer? RekeyTimer { get; set; }
+    /// <summary>Our IKE SA rekey is outstanding.</summary>
+    public bool IkeRekeying { get; set; }
 
     public string StateName => State switch
     {
@@ -156,7 +176,9 @@ internal sealed class IkeSa
         DpdTimer?.Dispose();
         KeepaliveTimer?.Dispose();
         LifetimeTimer?.Dispose();
+        RekeyTimer?.Dispose();
         Outstanding?.Timer?.Dispose();
+        foreach (var c in Children) c.CancelTimers();
         HalfOpenTimer = DpdTimer = KeepaliveTimer = LifetimeTimer = null;
     }
 }

@@ -11,7 +11,7 @@ using FastPath.Ike.Proposals;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
-namespace FastPath.Ike.Tests.Engine;
+namespace FastPath.Ike.Tests.EngineRuns;
 
 // Test doubles for engine↔engine runs: a fake clock (TimeProvider), an in-memory "wire" between
 // engines that can drop/duplicate/hold datagrams, a recording IChildSaSink and a logger that
@@ -152,7 +152,13 @@ public sealed class RecordingSink : IChildSaSink
     public ConcurrentDictionary<uint, long> InboundPackets { get; } = new();
 
     public void InstallInbound(ChildSaInstall sa) { Inbound[sa.InboundSpi] = sa; Events.Enqueue($"in+ {sa.InboundSpi:x8}"); }
-    public void InstallOutbound(ChildSaInstall sa) { Outbound[sa.OutboundSpi] = sa; Events.Enqueue($"out+ {sa.OutboundSpi:x8}"); }
+    public void InstallOutbound(ChildSaInstall sa)
+    {
+        // As the dataplane does: the eroutes move to the new SA and the one it replaces goes.
+        if (sa.ReplacesOutboundSpi != 0) Outbound.TryRemove(sa.ReplacesOutboundSpi, out _);
+        Outbound[sa.OutboundSpi] = sa;
+        Events.Enqueue($"out+ {sa.OutboundSpi:x8}");
+    }
     public void DeleteInbound(uint spi) { Inbound.TryRemove(spi, out _); Events.Enqueue($"in- {spi:x8}"); }
     public void DeleteOutbound(uint spi) { Outbound.TryRemove(spi, out _); Events.Enqueue($"out- {spi:x8}"); }
     public ChildSaUsage Usage(uint spi, bool inbound) =>

@@ -11,7 +11,7 @@ using FastPath.Ike.Proposals;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace FastPath.Ike.Tests.Engine;
+namespace FastPath.Ike.Tests.EngineRuns;
 
 // Engine ↔ engine over the in-memory wire with a fake clock: both sides are the real IkeEngine.
 public class EngineTests(ITestOutputHelper output)
@@ -594,5 +594,151 @@ public class EngineTests(ITestOutputHelper output)
         q.Run(TimeSpan.FromSeconds(2));
         Assert.Empty(q.East.GetStatus().IkeSas);
         Assert.Equal(1, q.East.GetStatus().Counters.AuthFailures);
+    }
+}
+
+// CREATE_CHILD_SA in the engine: scheduled and volume-triggered child rekeys, IKE SA rekey, make-before-break order.
+public class EngineRekeyTests(ITestOutputHelper output)
+{
+    private static IkeConnection Life(IkeConnection c, TimeSpan child, TimeSpan ike, TimeSpan margin, string? esp = null) => new()
+    {
+        Name = c.Name, LocalAddress = c.LocalAddress, RemoteAddress = c.RemoteAddress, IkeProposals = c.IkeProposals,
+        EspProposals = esp is null ? c.EspProposals : ProposalParser.Parse(esp, ProposalProtocol.Esp),
+        LocalTs = c.LocalTs, RemoteTs = c.RemoteTs, LocalCredentials = c.LocalCredentials, Encapsulation = c.Encapsulation, KeyingTries = 1,
+        ChildLifetime = child, IkeLifetime = ike, RekeyMargin = margin, RekeyFuzzPercent = 0,
+    };
+
+    private static void AssertPair(EnginePair p)
+    {
+        var w = p.WestSink.Inbound.Values.Single();
+        var e = p.EastSink.Inbound.Values.Single();
+        Assert.Single(p.WestSink.Outbound);
+        Assert.Single(p.EastSink.Outbound);
+        Assert.Equal(w.InboundSpi, e.OutboundSpi);
+        Assert.Equal(w.OutboundSpi, e.InboundSpi);
+        Assert.Equal(Convert.ToHexString(w.InboundEncryptionKey), Convert.ToHexString(e.OutboundEncryptionKey));
+        Assert.Equal(Convert.ToHexString(w.OutboundEncryptionKey), Convert.ToHexString(e.InboundEncryptionKey));
+        Assert.Equal(Convert.ToHexString(w.OutboundIntegrityKey), Convert.ToHexString(e.InboundIntegrityKey));
+    }
+
+    [Theory]
+    [InlineData(true, "aes128gcm16!")]
+    [InlineData(false, "aes128-sha256-modp2048!")]
+    public void ScheduledChildRekeyIsMakeBeforeBreak(bool westRekeys, string esp)
+    {
+        using var p = new EnginePair(output);
+        var shortLife = TimeSpan.FromMinutes(10);
+        var longLife = TimeSpan.FromMinutes(60);
+        p.West.AddConnection(Life(EnginePair.Conn("c", EnginePair.WestIp, EnginePair.EastIp, localTs: "192.0.2.0/25", remoteTs: "192.0.2.128/25"),
+            westRekeys ? shortLife : longLife, TimeSpan.FromHours(3), TimeSpan.FromMinutes(2), esp));
+        p.East.AddConnection(Life(EnginePair.Conn("c", EnginePair.EastIp, EnginePair.WestIp, localTs: "192.0.2.128/25", remoteTs: "192.0.2.0/25"),
+            westRekeys ? longLife : shortLife, TimeSpan.FromHours(3), TimeSpan.FromMinutes(2), esp));
+        p.West.Initiate("c");
+        p.Run(TimeSpan.FromSeconds(2));
+        AssertPair(p);
+        uint wIn0 = p.WestSink.Inbound.Keys.Single(), eIn0 = p.EastSink.Inbound.Keys.Single();
+        while (p.WestSink.Events.TryDequeue(out _)) { }
+        while (p.EastSink.Events.TryDequeue(out _)) { }
+        p.Run(TimeSpan.FromMinutes(9), TimeSpan.FromSeconds(20)); // rekey at 10 - 2 = 8 min
+        AssertPair(p);
+        uint wIn1 = p.WestSink.Inbound.Keys.Single(), eIn1 = p.EastSink.Inbound.Keys.Single();
+        Assert.NotEqual(wIn0, wIn1);
+        Assert.NotEqual(eIn0, eIn1);
+        var (ini, res, iniOld, resOld, iniNew, resNew) = westRekeys
+            ? (p.WestSink, p.EastSink, wIn0, eIn0, wIn1, eIn1) : (p.EastSink, p.WestSink, eIn0, wIn0, eIn1, wIn1);
+        // Initiator: new inbound, new outbound (replacing the old), then the old inbound goes.
+        Assert.Equal([$"in+ {iniNew:x8}", $"out+ {resNew:x8}", $"in- {iniOld:x8}"], ini.Events.ToArray());
+        // Responder: new inbound first; new outbound only once the old SA was deleted; then the old inbound.
+        Assert.Equal([$"in+ {resNew:x8}", $"out+ {iniNew:x8}", $"in- {resOld:x8}"], res.Events.ToArray());
+        var installed = (westRekeys ? p.WestSink : p.EastSink).Outbound.Values.Single();
+        Assert.Equal(resOld, installed.ReplacesOutboundSpi);
+        Assert.Equal(1, p.West.GetStatus().Counters.ChildRekeys);
+        Assert.Equal(1, p.East.GetStatus().Counters.ChildRekeys);
+        Assert.Equal("192.0.2.0/25", TrafficSelectors.Format(p.WestSink.Inbound.Values.Single().LocalTs));
+        // And again: the rekeyed SA rekeys on its own schedule.
+        p.Run(TimeSpan.FromMinutes(9), TimeSpan.FromSeconds(20));
+        AssertPair(p);
+        Assert.Equal(2, p.West.GetStatus().Counters.ChildRekeys);
+    }
+
+    [Fact]
+    public void SoftVolumeLimitRekeysAndHardLimitDeletes()
+    {
+        using var p = new EnginePair(output);
+        p.West.AddConnection(EnginePair.Conn("c", EnginePair.WestIp, EnginePair.EastIp));
+        p.East.AddConnection(EnginePair.Conn("c", EnginePair.EastIp, EnginePair.WestIp));
+        p.West.Initiate("c");
+        p.Run(TimeSpan.FromSeconds(2));
+        uint old = p.WestSink.Inbound.Keys.Single();
+        p.West.OnChildLifetime(old, inbound: true, hard: false);
+        p.Run(TimeSpan.FromSeconds(2));
+        AssertPair(p);
+        Assert.NotEqual(old, p.WestSink.Inbound.Keys.Single());
+        p.East.OnChildLifetime(p.EastSink.Outbound.Keys.Single(), inbound: false, hard: true);
+        p.Run(TimeSpan.FromSeconds(2));
+        Assert.Empty(p.WestSink.Inbound);
+        Assert.Empty(p.EastSink.Inbound);
+        var ike = p.West.GetStatus().IkeSas.Single();
+        // `up` on the childless IKE SA: a CREATE_CHILD_SA over it, not a second IKE SA (§1.3.1).
+        p.West.Initiate("c");
+        p.Run(TimeSpan.FromSeconds(2));
+        AssertPair(p);
+        Assert.Equal(ike.SpiI, p.West.GetStatus().IkeSas.Single().SpiI);
+        Assert.Single(p.East.GetStatus().IkeSas);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void IkeSaRekeyMovesTheChildren(bool westRekeys)
+    {
+        using var p = new EnginePair(output);
+        var shortIke = TimeSpan.FromMinutes(20);
+        p.West.AddConnection(Life(EnginePair.Conn("c", EnginePair.WestIp, EnginePair.EastIp), TimeSpan.FromHours(1), westRekeys ? shortIke : TimeSpan.FromHours(3), TimeSpan.FromMinutes(2)));
+        p.East.AddConnection(Life(EnginePair.Conn("c", EnginePair.EastIp, EnginePair.WestIp), TimeSpan.FromHours(1), westRekeys ? TimeSpan.FromHours(3) : shortIke, TimeSpan.FromMinutes(2)));
+        p.West.Initiate("c");
+        p.Run(TimeSpan.FromSeconds(2));
+        var before = p.West.GetStatus().IkeSas.Single();
+        uint child = p.WestSink.Inbound.Keys.Single();
+        p.Run(TimeSpan.FromMinutes(19), TimeSpan.FromSeconds(30));
+        var w = p.West.GetStatus().IkeSas.Single();
+        var e = p.East.GetStatus().IkeSas.Single();
+        Assert.NotEqual(before.SpiI, w.SpiI);
+        Assert.Equal(w.SpiI, e.SpiI);
+        Assert.Equal(w.SpiR, e.SpiR);
+        Assert.Equal(westRekeys, w.Initiator); // the rekey initiator is the new SA's original initiator (§2.18)
+        Assert.Equal("ESTABLISHED", w.State);
+        Assert.Equal(child, w.Children.Single().InboundSpi);
+        Assert.Equal(child, p.WestSink.Inbound.Keys.Single()); // no dataplane change
+        Assert.Equal(1, p.West.GetStatus().Counters.IkeRekeys);
+        // The new IKE SA works: a child rekey and then a delete run over it.
+        p.West.OnChildLifetime(child, inbound: true, hard: false);
+        p.Run(TimeSpan.FromSeconds(2));
+        AssertPair(p);
+        p.East.Terminate("c");
+        p.Run(TimeSpan.FromSeconds(2));
+        Assert.Empty(p.West.GetStatus().IkeSas);
+        Assert.Empty(p.WestSink.Inbound);
+        Assert.Empty(p.EastSink.Outbound);
+    }
+
+    [Fact]
+    public void SimultaneousChildRekeyLeavesOnePair()
+    {
+        using var p = new EnginePair(output);
+        p.West.AddConnection(EnginePair.Conn("c", EnginePair.WestIp, EnginePair.EastIp));
+        p.East.AddConnection(EnginePair.Conn("c", EnginePair.EastIp, EnginePair.WestIp));
+        p.West.Initiate("c");
+        p.Run(TimeSpan.FromSeconds(2));
+        // Both requests cross on the wire: hold everything, trigger both rekeys, then release.
+        p.Wire.Filter = _ => WireAction.Hold;
+        p.West.OnChildLifetime(p.WestSink.Inbound.Keys.Single(), inbound: true, hard: false);
+        p.East.OnChildLifetime(p.EastSink.Inbound.Keys.Single(), inbound: true, hard: false);
+        p.Settle();
+        p.Wire.Filter = _ => WireAction.Deliver;
+        p.Wire.ReleaseHeld();
+        p.Run(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1));
+        AssertPair(p);
+        Assert.Contains(p.WestLog.Lines.Concat(p.EastLog.Lines), l => l.Contains("simultaneous rekey", StringComparison.Ordinal));
     }
 }

@@ -1,7 +1,8 @@
 using System;
 using System.Linq;
+using FastPath.Ike.Crypto;
 using FastPath.Ike.Engine;
-using FastPath.Ike.Tests.Engine;
+using FastPath.Ike.Tests.EngineRuns;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -156,5 +157,158 @@ public class CharonInteropTests(ITestOutputHelper output)
         Assert.Equal(1, engine.GetStatus().Counters.DpdTimeouts);
         Assert.True(tb.Sink.Inbound.IsEmpty && tb.Sink.Outbound.IsEmpty);
         Assert.Contains(tb.Log.Lines, l => l.Contains("dpdaction=clear", StringComparison.Ordinal));
+    }
+
+    private static (IkeConnection Conn, Action<CharonTestbed> CharonSide) Certificates()
+    {
+        var caKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var caReq = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=FastPath Interop CA, O=FastPath", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        caReq.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        caReq.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509KeyUsageExtension(
+            System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.KeyCertSign | System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.CrlSign, true));
+        var now = DateTimeOffset.UtcNow;
+        var ca = caReq.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
+        (System.Security.Cryptography.X509Certificates.X509Certificate2, System.Security.Cryptography.ECDsa) Ee(string dns)
+        {
+            var k = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var r = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={dns}, O=FastPath", k, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+            san.AddDnsName(dns);
+            r.CertificateExtensions.Add(san.Build());
+            var c = r.Create(ca.SubjectName, System.Security.Cryptography.X509Certificates.X509SignatureGenerator.CreateForECDsa(caKey), now.AddHours(-1), now.AddDays(20),
+                System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+            return (c, k);
+        }
+        var (charonCert, charonKey) = Ee("charon.fastpath.test");
+        var (ourCert, ourKey) = Ee("fastpath.fastpath.test");
+        var conn = CharonTestbed.FastPathConn(edit: c => new IkeConnection
+        {
+            Name = c.Name, LocalAddress = c.LocalAddress, RemoteAddress = c.RemoteAddress, IkeProposals = c.IkeProposals, EspProposals = c.EspProposals,
+            LocalTs = c.LocalTs, RemoteTs = c.RemoteTs, Encapsulation = c.Encapsulation, KeyingTries = 1,
+            LocalAuth = IkeAuthKind.PublicKey, RemoteAuth = IkeAuthKind.PublicKey,
+            LocalId = IkeIdentity.Parse("@fastpath.fastpath.test"), RemoteId = IkeIdentity.Parse("@charon.fastpath.test"),
+            LocalCredentials = new IkeCredentials { PrivateKey = FastPath.Ike.Crypto.IkePrivateKey.FromEcdsa(ourKey), Certificate = ourCert },
+            RemoteCredentials = new IkeCredentials { TrustedCas = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection(ca) },
+        });
+        return (conn, tb => tb.WriteCharonCredentials(ca, charonCert, charonKey));
+    }
+
+    [Fact]
+    public void CertificatesFastPathInitiates()
+    {
+        using var tb = new CharonTestbed(output);
+        var (conn, charonSide) = Certificates();
+        charonSide(tb);
+        tb.StartCharon(new CharonTestbed.CharonConn(Certificates: true));
+        var engine = tb.StartEngine();
+        engine.AddConnection(conn);
+        engine.Initiate("west-east");
+        var child = OneChild(tb);
+        AssertCharonHas(tb, child);
+        AssertKeysMatch(tb, child, fastPathInitiated: true);
+        Assert.Contains(tb.Log.Lines, l => l.Contains("IKE SA established {auth=DIGITAL_SIGNATURE", StringComparison.Ordinal));
+        Assert.Contains("authentication of 'fastpath.fastpath.test' with ECDSA_WITH_SHA256_DER successful", tb.CharonLog, StringComparison.Ordinal);
+        Assert.Equal("@charon.fastpath.test", engine.GetStatus().IkeSas.Single().RemoteId);
+    }
+
+    [Fact]
+    public void CertificatesCharonInitiates()
+    {
+        using var tb = new CharonTestbed(output);
+        var (conn, charonSide) = Certificates();
+        charonSide(tb);
+        tb.StartCharon(new CharonTestbed.CharonConn(Certificates: true));
+        var engine = tb.StartEngine();
+        engine.AddConnection(conn);
+        string init = tb.Swanctl("--initiate --child net --timeout 20", 30);
+        output.WriteLine(init);
+        Assert.Contains("initiate completed successfully", init, StringComparison.Ordinal);
+        var child = OneChild(tb);
+        AssertCharonHas(tb, child);
+        AssertKeysMatch(tb, child, fastPathInitiated: false);
+    }
+
+    [Fact]
+    public void FragmentedIkeAuthBothWays()
+    {
+        // Certificates make IKE_AUTH ~1 KB; with 400-byte limits on both sides each IKE_AUTH goes as RFC 7383 fragments.
+        using var tb = new CharonTestbed(output);
+        var (conn, charonSide) = Certificates();
+        charonSide(tb);
+        tb.StartCharon(new CharonTestbed.CharonConn(Certificates: true, Fragmentation: "yes", FragmentSize: 400));
+        var engine = tb.StartEngine(new IkeEngineOptions { LogSensitive = true, FragmentSize = 400 });
+        engine.AddConnection(conn);
+        engine.Initiate("west-east");
+        var child = OneChild(tb);
+        AssertCharonHas(tb, child);
+        AssertKeysMatch(tb, child, fastPathInitiated: true);
+        Assert.Contains(tb.Log.Lines, l => l.Contains("IKE_AUTH of", StringComparison.Ordinal) && l.Contains("fragments (RFC 7383)", StringComparison.Ordinal));
+        Assert.Contains(tb.Log.Lines, l => l.Contains("reassembled from", StringComparison.Ordinal));
+        Assert.Contains("received fragment #1 of", tb.CharonLog, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CharonRekeysChildWithPfsAndIkeSa()
+    {
+        using var tb = new CharonTestbed(output);
+        tb.StartCharon(new CharonTestbed.CharonConn(Esp: "aes128gcm16-x25519"));
+        var engine = tb.StartEngine();
+        engine.AddConnection(CharonTestbed.FastPathConn(esp: "aes128gcm16-x25519"));
+        engine.Initiate("west-east");
+        var first = OneChild(tb);
+        AssertCharonHas(tb, first);
+        // Child rekey driven by charon (FastPath responds: new inbound first, outbound after charon's delete).
+        output.WriteLine(tb.Swanctl("--rekey --child net"));
+        Assert.True(CharonTestbed.WaitFor(() => tb.Sink.Inbound.Count == 1 && tb.Sink.Outbound.Count == 1 && !tb.Sink.Inbound.ContainsKey(first.InboundSpi)
+            && !tb.Sink.Outbound.ContainsKey(first.OutboundSpi), TimeSpan.FromSeconds(15)), "child rekey did not complete in the engine");
+        var second = tb.Sink.Inbound.Values.Single();
+        Assert.Equal(DhGroup.Curve25519, second.Suite.Dh);
+        AssertCharonHas(tb, second);
+        AssertKeysMatch(tb, second, fastPathInitiated: false);
+        Assert.Equal(first.ReqId, second.ReqId);
+        // IKE SA rekey driven by charon: the child stays, the IKE SPIs change.
+        var ikeBefore = engine.GetStatus().IkeSas.Single();
+        output.WriteLine(tb.Swanctl("--rekey --ike fp"));
+        Assert.True(CharonTestbed.WaitFor(() => engine.GetStatus().IkeSas is { Count: 1 } l && l[0].SpiI != ikeBefore.SpiI && l[0].State == "ESTABLISHED",
+            TimeSpan.FromSeconds(15)), "IKE rekey did not complete in the engine");
+        var ikeAfter = engine.GetStatus().IkeSas.Single();
+        Assert.Equal(second.InboundSpi, ikeAfter.Children.Single().InboundSpi);
+        string sas = tb.Swanctl("--list-sas");
+        Assert.Contains($"{ikeAfter.SpiI:x16}", sas, StringComparison.Ordinal);
+        // The new IKE SA carries the next exchanges: a child rekey from FastPath, then a delete from charon.
+        engine.OnChildLifetime(second.InboundSpi, inbound: true, hard: false);
+        Assert.True(CharonTestbed.WaitFor(() => tb.Sink.Inbound.Count == 1 && !tb.Sink.Inbound.ContainsKey(second.InboundSpi), TimeSpan.FromSeconds(15)));
+        var third = tb.Sink.Inbound.Values.Single();
+        AssertCharonHas(tb, third);
+        AssertKeysMatch(tb, third, fastPathInitiated: true);
+        output.WriteLine(tb.Swanctl("--terminate --ike fp --timeout 10", 20));
+        Assert.True(CharonTestbed.WaitFor(() => engine.GetStatus().IkeSas.Count == 0 && tb.Sink.Inbound.IsEmpty && tb.Sink.Outbound.IsEmpty, TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void FastPathRekeysIkeSaOnItsSchedule()
+    {
+        using var tb = new CharonTestbed(output);
+        tb.StartCharon(new CharonTestbed.CharonConn());
+        var engine = tb.StartEngine();
+        engine.AddConnection(CharonTestbed.FastPathConn(edit: c => new IkeConnection
+        {
+            Name = c.Name, LocalAddress = c.LocalAddress, RemoteAddress = c.RemoteAddress, IkeProposals = c.IkeProposals, EspProposals = c.EspProposals,
+            LocalTs = c.LocalTs, RemoteTs = c.RemoteTs, Encapsulation = c.Encapsulation, KeyingTries = 1, LocalCredentials = c.LocalCredentials,
+            IkeLifetime = TimeSpan.FromSeconds(20), RekeyMargin = TimeSpan.FromSeconds(8), RekeyFuzzPercent = 0,
+        }));
+        engine.Initiate("west-east");
+        var child = OneChild(tb);
+        var before = engine.GetStatus().IkeSas.Single();
+        Assert.True(CharonTestbed.WaitFor(() => engine.GetStatus().Counters.IkeRekeys >= 1, TimeSpan.FromSeconds(25)), "no IKE rekey");
+        var after = engine.GetStatus().IkeSas.Single(s => s.State == "ESTABLISHED");
+        Assert.NotEqual(before.SpiI, after.SpiI);
+        Assert.True(CharonTestbed.WaitFor(() =>
+        {
+            string sas = tb.Swanctl("--list-sas");
+            return sas.Contains($"{after.SpiI:x16}", StringComparison.Ordinal) && !sas.Contains($"{before.SpiI:x16}", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10)), "charon does not show exactly the new IKE SA");
+        AssertCharonHas(tb, child);
+        Assert.Contains(tb.Log.Lines, l => l.Contains("IKE SA rekeyed as #", StringComparison.Ordinal));
     }
 }

@@ -11,7 +11,7 @@ using System.Threading;
 using FastPath.Ike.Engine;
 using FastPath.Ike.Exchanges;
 using FastPath.Ike.Proposals;
-using FastPath.Ike.Tests.Engine;
+using FastPath.Ike.Tests.EngineRuns;
 using FastPath.Ike.Transport;
 using Xunit.Abstractions;
 
@@ -75,7 +75,18 @@ public sealed partial class CharonTestbed : IDisposable
         }
     }
 
-    public sealed record CharonConn(string Ike = "aes128gcm16-prfsha256-x25519", string Esp = "aes128gcm16", string DpdDelay = "0s", string Fragmentation = "no");
+    public sealed record CharonConn(string Ike = "aes128gcm16-prfsha256-x25519", string Esp = "aes128gcm16", string DpdDelay = "0s", string Fragmentation = "no",
+        bool Certificates = false, int FragmentSize = 1280);
+
+    /// <summary>For CharonConn.Certificates: the CA charon trusts and charon's own certificate and key (swanctl x509ca/, x509/, private/).</summary>
+    public void WriteCharonCredentials(System.Security.Cryptography.X509Certificates.X509Certificate2 ca, System.Security.Cryptography.X509Certificates.X509Certificate2 cert,
+        System.Security.Cryptography.AsymmetricAlgorithm key)
+    {
+        foreach (var sub in new[] { "x509ca", "x509", "private" }) Directory.CreateDirectory(Path.Combine(Dir, "swanctl", sub));
+        File.WriteAllText(Path.Combine(Dir, "swanctl", "x509ca", "ca.pem"), ca.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(Dir, "swanctl", "x509", "charon.pem"), cert.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(Dir, "swanctl", "private", "charon.pem"), key.ExportPkcs8PrivateKeyPem());
+    }
 
     /// <summary>Starts charon in -a with one connection "fp" (charon = "west", 192.0.2.0/25; FastPath = "east", 192.0.2.128/25).</summary>
     public void StartCharon(CharonConn c)
@@ -86,12 +97,13 @@ public sealed partial class CharonTestbed : IDisposable
         File.WriteAllText(Path.Combine(Dir, "strongswan.conf"), $$"""
             charon {
               load_modular = no
-              load = random nonce openssl aes sha1 sha2 md5 hmac gcm gmp curve25519 kdf pem pkcs1 pubkey x509 kernel-libipsec kernel-netlink socket-default vici updown
+              load = random nonce openssl aes sha1 sha2 md5 hmac gcm gmp curve25519 kdf pem pkcs1 pkcs8 pubkey x509 constraints kernel-libipsec kernel-netlink socket-default vici updown
               install_routes = yes
               port = 500
               port_nat_t = 4500
               retransmit_timeout = 1
               retransmit_tries = 3
+              fragment_size = {{c.FragmentSize}}
               plugins {
                 vici { socket = unix://{{Dir}}/run/charon.vici }
                 kernel-libipsec { allow_peer_ts = no }
@@ -119,14 +131,7 @@ public sealed partial class CharonTestbed : IDisposable
                 fragmentation = {{c.Fragmentation}}
                 proposals = {{c.Ike}}
                 dpd_delay = {{c.DpdDelay}}
-                local {
-                  auth = psk
-                  id = 203.0.113.1
-                }
-                remote {
-                  auth = psk
-                  id = 203.0.113.2
-                }
+                {{(c.Certificates ? CertSections : PskSections)}}
                 children {
                   net {
                     local_ts = 192.0.2.0/25
@@ -162,6 +167,30 @@ public sealed partial class CharonTestbed : IDisposable
         if (!File.Exists(vici)) throw new InvalidOperationException("charon did not start: " + CharonLogTail());
         Swanctl("--load-all");
     }
+
+    private const string PskSections = """
+        local {
+                  auth = psk
+                  id = 203.0.113.1
+                }
+                remote {
+                  auth = psk
+                  id = 203.0.113.2
+                }
+        """;
+
+    private const string CertSections = """
+        send_cert = always
+                local {
+                  auth = pubkey
+                  certs = charon.pem
+                  id = charon.fastpath.test
+                }
+                remote {
+                  auth = pubkey
+                  id = fastpath.fastpath.test
+                }
+        """;
 
     public string Swanctl(string args, int timeoutSeconds = 30)
     {
