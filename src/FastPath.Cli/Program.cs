@@ -31,8 +31,10 @@ internal static class Program
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !parsed.Tokens.Any(t => t.Value is "-h" or "--help" or "-?"))
         {
+            bool unknownVerb = parsed.Errors.Any(e => e.Message.StartsWith("Unrecognized command or argument", StringComparison.Ordinal)) && parsed.CommandResult.Command == root;
             foreach (ParseError e in parsed.Errors)
             {
+                if (unknownVerb && e.Message.StartsWith("Required command", StringComparison.Ordinal)) continue;
                 string msg = e.Message;
                 if (msg.StartsWith("Unrecognized command or argument", StringComparison.Ordinal) && parsed.CommandResult.Command == root)
                     msg = $"unknown verb {msg["Unrecognized command or argument ".Length..].Trim('.')} (fastpath --help lists the verbs)";

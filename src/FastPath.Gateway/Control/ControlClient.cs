@@ -27,6 +27,8 @@ public static class ControlClient
         ArgumentNullException.ThrowIfNull(runDirectory);
         ArgumentNullException.ThrowIfNull(request);
         string path = ControlProtocol.SocketPath(runDirectory);
+        if (!Directory.Exists(runDirectory))
+            throw new ControlClientException(ExitCodes.NotRunning, $"FastPath daemon not running: the run directory {runDirectory} does not exist (give the --rundir the daemon was started with; default /run/fastpath)");
         using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         int ms = (int)(timeout ?? TimeSpan.FromSeconds(60)).TotalMilliseconds;
         s.ReceiveTimeout = ms;

@@ -81,14 +81,17 @@ public sealed partial class ControlServer : IDisposable
             try
             {
                 PeerCredentials peer = PeerCredentials.Of(client);
+                client.ReceiveTimeout = (int)_options.ReadTimeout.TotalMilliseconds;
                 if (peer.Uid != 0 && peer.Uid != _options.AllowedUid)
                 {
+                    // The request is read (and ignored) first, so the client is not cut off mid-send
+                    // and always gets the refusal line instead of a broken pipe.
+                    ReadLine(stream);
                     LogRefused(peer.Uid, peer.Pid);
                     Write(stream, ControlResponse.Failure(ExitCodes.PermissionDenied,
                         $"permission denied: uid {peer.Uid} may not control this FastPath daemon (only root or uid {_options.AllowedUid}); run the command as root"));
                     return;
                 }
-                client.ReceiveTimeout = (int)_options.ReadTimeout.TotalMilliseconds;
                 string? line = ReadLine(stream);
                 ControlResponse response;
                 if (line is null) response = ControlResponse.Failure(ExitCodes.Usage, "empty or oversized request (one JSON line of at most 64 KiB)");

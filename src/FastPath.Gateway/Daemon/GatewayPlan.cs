@@ -134,6 +134,7 @@ public sealed class GatewayPlan
                 ErouteAction action = ShuntAction(c.Type);
                 var localEnd = leftLocal ? c.Left : c.Right;
                 var remoteEnd = leftLocal ? c.Right : c.Left;
+                if (local is null) throw new PlanException($"neither left={c.Left.Host} nor right={c.Right.Host} is this gateway ({string.Join(", ", ctx.LocalAddresses)}); a shunt needs its local end (or %defaultroute)");
                 var srcs = Subnets(localEnd, local);
                 var dsts = Subnets(remoteEnd, remote);
                 if (dsts.Count == 0) throw new PlanException($"type={c.Type.ToString().ToLowerInvariant()} needs a remote subnet or address (rightsubnet= or right=ADDRESS)");
@@ -173,7 +174,8 @@ public sealed class GatewayPlan
         var srcs = Subnets(leftLocal ? c.Left : c.Right, local);
         if (srcs.Count == 0) throw new PlanException($"policy group source {c.Left.Host} has no address here (no address on the outside interface?)");
         var dsts = g.Entries.Where(e => e.Network is not null).Select(e => e.Network!.Value.ToString()).ToList();
-        bool opportunistic = c.Right.Host.Kind == HostKind.OpportunisticGroup;
+        // clear-or-private sends in the clear (it only accepts OE from peers): %pass, no trap.
+        bool opportunistic = c.Right.Host.Kind == HostKind.OpportunisticGroup && c.Type != ConnectionType.Passthrough;
         ErouteAction action = opportunistic ? ErouteAction.Trap : ShuntAction(c.Type);
         return new PlannedConnection
         {

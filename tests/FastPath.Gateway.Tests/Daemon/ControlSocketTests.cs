@@ -10,6 +10,7 @@ namespace FastPath.Gateway.Tests.Daemon;
 
 /// <summary>The control protocol on a real Unix socket in a temp dir: round trips, bad requests,
 /// the socket's mode, and SO_PEERCRED refusal of a client running as `nobody`.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ControlSocketTests : IDisposable
 {
     private readonly string _dir;
