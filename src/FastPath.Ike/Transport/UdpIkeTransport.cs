@@ -1,16 +1,30 @@
 using System;
 using System.Collections.Generic;
 using System.Net;
+using System.Net.Sockets;
+using System.Threading;
 using FastPath.Ike.Engine;
+using FastPath.Ike.Messages;
 using Microsoft.Extensions.Logging;
 
 namespace FastPath.Ike.Transport;
 
-// PLACEHOLDER SIGNATURES — the ike-engine work fills this in.
-// IKE over UDP: one socket on 500 and one on 4500 per address family (RFC 7296 §2.23, RFC 3948).
+// IKE over UDP: one socket on 500 and one on 4500 per bound address (RFC 7296 §2.23, RFC 3948).
 // On 4500 a datagram starting with four zero bytes is IKE (marker stripped); a single 0xFF byte is
 // a NAT keepalive (ignored, counted); anything else is ESP, which the dataplane takes before the
 // kernel (nft guard) — if one arrives here it is counted and dropped.
+//
+// Flow:
+//   constructor  sockets are created and bound here (so a caller can create them inside a network
+//                namespace and leave it again: a socket stays in the namespace it was made in);
+//                IP_PKTINFO / IPV6_RECVPKTINFO on each, so a wildcard-bound socket still tells
+//                the local address a message arrived on
+//   Start        one receive thread per socket; ReceiveMessageFrom → classify → handler(message,
+//                local, remote); any exception is counted and the loop continues; Dispose closes
+//                the sockets, which ends the threads
+//   Send         the socket of the local endpoint's port and address family (the bound address
+//                itself when bound to specific addresses); on the NAT-T port the 4-byte non-ESP
+//                marker goes first (RFC 3948 §2.2)
 
 /// <summary>A received IKE message.</summary>
 public delegate void IkeDatagramHandler(ReadOnlySpan<byte> ikeMessage, IPEndPoint local, IPEndPoint remote);
@@ -18,18 +32,201 @@ public delegate void IkeDatagramHandler(ReadOnlySpan<byte> ikeMessage, IPEndPoin
 /// <summary>The UDP sockets of the IKE daemon.</summary>
 public sealed class UdpIkeTransport : IIkeTransport, IDisposable
 {
+    private sealed record Bound(Socket Socket, IPAddress Address, int Port, bool NatT);
+
+    private readonly List<Bound> _sockets = [];
+    private readonly List<Thread> _threads = [];
+    private readonly ILogger _log;
+    private readonly int _ikePort;
+    private readonly int _natTPort;
+    private volatile bool _disposed;
+    private IkeDatagramHandler? _handler;
+    private long _received, _keepalives, _espDropped, _invalid, _errors;
+
     /// <param name="bind">Addresses to bind (IPAddress.Any / IPv6Any for all).</param>
     /// <param name="ikePort">500 normally (tests on loopback may use others).</param>
     /// <param name="natTPort">4500 normally.</param>
-    public UdpIkeTransport(IReadOnlyList<IPAddress> bind, int ikePort, int natTPort, ILogger logger) => throw new NotImplementedException();
+    public UdpIkeTransport(IReadOnlyList<IPAddress> bind, int ikePort, int natTPort, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        ArgumentNullException.ThrowIfNull(logger);
+        if (bind.Count == 0) throw new ArgumentException("at least one address to bind", nameof(bind));
+        _log = logger;
+        _ikePort = ikePort;
+        _natTPort = natTPort;
+        try
+        {
+            foreach (var a in bind)
+            {
+                _sockets.Add(Open(a, ikePort, natT: false));
+                _sockets.Add(Open(a, natTPort, natT: true));
+            }
+        }
+        catch
+        {
+            foreach (var s in _sockets) s.Socket.Dispose();
+            throw;
+        }
+    }
+
+    private static Bound Open(IPAddress address, int port, bool natT)
+    {
+        var s = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                s.DualMode = false; // IPv4 has its own socket: no v4-mapped endpoints reach the engine
+                s.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.PacketInformation, true);
+            }
+            else
+            {
+                s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
+            }
+            s.ReceiveBufferSize = 1 << 20;
+            s.Bind(new IPEndPoint(address, port));
+            return new Bound(s, address, ((IPEndPoint)s.LocalEndPoint!).Port, natT);
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Ports actually bound (port 0 asks the kernel for one; tests use that).</summary>
+    public int IkePort => _sockets.Count > 0 ? _sockets[0].Port : _ikePort;
+    public int NatTPort => _sockets.Count > 1 ? _sockets[1].Port : _natTPort;
+
+    /// <summary>Datagrams received, keepalives, ESP seen on the IKE socket, invalid datagrams, receive errors.</summary>
+    public (long Received, long Keepalives, long EspDropped, long Invalid, long Errors) Counters =>
+        (Interlocked.Read(ref _received), Interlocked.Read(ref _keepalives), Interlocked.Read(ref _espDropped), Interlocked.Read(ref _invalid), Interlocked.Read(ref _errors));
 
     /// <summary>Starts the receive thread(s); every IKE message goes to <paramref name="handler"/>.</summary>
-    public void Start(IkeDatagramHandler handler) => throw new NotImplementedException();
+    public void Start(IkeDatagramHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_handler is not null) throw new InvalidOperationException("already started");
+        _handler = handler;
+        foreach (var b in _sockets)
+        {
+            var t = new Thread(() => ReceiveLoop(b)) { IsBackground = true, Name = $"fastpath-ike-rx-{b.Port}" };
+            _threads.Add(t);
+            t.Start();
+        }
+    }
 
-    public void Send(ReadOnlySpan<byte> ikeMessage, IPEndPoint local, IPEndPoint remote) => throw new NotImplementedException();
+    private void ReceiveLoop(Bound b)
+    {
+        var buffer = new byte[65536];
+        EndPoint any = new IPEndPoint(b.Address.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!_disposed)
+        {
+            int n;
+            IPEndPoint remote;
+            IPAddress localAddress;
+            try
+            {
+                EndPoint from = any;
+                var flags = SocketFlags.None;
+                n = b.Socket.ReceiveMessageFrom(buffer, 0, buffer.Length, ref flags, ref from, out IPPacketInformation info);
+                remote = (IPEndPoint)from;
+                localAddress = info.Address ?? b.Address;
+                if ((flags & SocketFlags.Truncated) != 0) { Interlocked.Increment(ref _invalid); continue; }
+            }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException e)
+            {
+                if (_disposed) return;
+                // ICMP port unreachable of an earlier send surfaces as ConnectionReset on Linux: keep going.
+                Interlocked.Increment(ref _errors);
+                _log.LogDebug("IKE socket {Port}: receive error {Error}", b.Port, e.SocketErrorCode);
+                continue;
+            }
+            try
+            {
+                Interlocked.Increment(ref _received);
+                var data = new ReadOnlySpan<byte>(buffer, 0, n);
+                if (b.NatT)
+                {
+                    switch (NatT.Classify4500(data))
+                    {
+                        case Port4500Kind.Keepalive: Interlocked.Increment(ref _keepalives); continue;
+                        case Port4500Kind.Esp: Interlocked.Increment(ref _espDropped); continue;
+                        case Port4500Kind.Invalid: Interlocked.Increment(ref _invalid); continue;
+                    }
+                    data = data[NatT.NonEspMarkerLength..];
+                }
+                else if (n < IkeHeader.Size)
+                {
+                    Interlocked.Increment(ref _invalid);
+                    continue;
+                }
+                _handler!(data, new IPEndPoint(localAddress, b.Port), remote);
+            }
+#pragma warning disable CA1031 // the receive thread must never die on bad input or a handler bug
+            catch (Exception e)
+            {
+                Interlocked.Increment(ref _errors);
+                _log.LogWarning(e, "IKE socket {Port}: handler failed", b.Port);
+            }
+#pragma warning restore CA1031
+        }
+    }
+
+    private Bound? SocketFor(IPEndPoint local, AddressFamily family)
+    {
+        bool natT = local.Port == NatTPort && NatTPort != IkePort;
+        Bound? wildcard = null;
+        foreach (var b in _sockets)
+        {
+            if (b.NatT != natT || b.Address.AddressFamily != family) continue;
+            if (b.Address.Equals(local.Address)) return b;
+            if (b.Address.Equals(IPAddress.Any) || b.Address.Equals(IPAddress.IPv6Any)) wildcard ??= b;
+        }
+        if (wildcard is not null) return wildcard;
+        foreach (var b in _sockets)
+            if (b.NatT == natT && b.Address.AddressFamily == family) return b;
+        return null;
+    }
+
+    public void Send(ReadOnlySpan<byte> ikeMessage, IPEndPoint local, IPEndPoint remote)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(remote);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var b = SocketFor(local, remote.AddressFamily) ?? throw new InvalidOperationException($"no IKE socket for {local} -> {remote}");
+        if (b.NatT)
+        {
+            byte[] d = NatT.AddNonEspMarker(ikeMessage);
+            b.Socket.SendTo(d, SocketFlags.None, remote);
+        }
+        else
+        {
+            b.Socket.SendTo(ikeMessage, SocketFlags.None, remote);
+        }
+    }
 
     /// <summary>Sends a NAT keepalive (one 0xFF byte from 4500, RFC 3948 §2.3).</summary>
-    public void SendKeepalive(IPEndPoint local, IPEndPoint remote) => throw new NotImplementedException();
+    public void SendKeepalive(IPEndPoint local, IPEndPoint remote)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(remote);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var b = SocketFor(new IPEndPoint(local.Address, NatTPort), remote.AddressFamily) ?? throw new InvalidOperationException($"no NAT-T socket for {local}");
+        b.Socket.SendTo(NatT.Keepalive(), SocketFlags.None, remote);
+    }
 
-    public void Dispose() { }
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var b in _sockets)
+        {
+            try { b.Socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
+            b.Socket.Dispose();
+        }
+        foreach (var t in _threads) t.Join(TimeSpan.FromSeconds(2));
+    }
 }

@@ -36,6 +36,7 @@ public class FuzzTests(ITestOutputHelper output)
         var ra = new FragmentReassembler();
         var buf = new byte[70_000];
         var sw = Stopwatch.StartNew();
+        double cpu0 = FastPath.Ike.Tests.Fuzz.ThreadCpu.Seconds();
         for (int it = 0; it < Iterations; it++)
         {
             bool inner = it % 8 == 7;
@@ -68,6 +69,7 @@ public class FuzzTests(ITestOutputHelper output)
             if ((it & 15) == 1 && m.Fragment is not null) ra.Add(m, span, c, it);
         }
         sw.Stop();
+        double cpu = FastPath.Ike.Tests.Fuzz.ThreadCpu.Seconds() - cpu0;
         double rate = Iterations / sw.Elapsed.TotalSeconds;
         output.WriteLine($"{Iterations} mutants in {sw.Elapsed.TotalSeconds:F1} s = {rate:F0}/s; parsed OK {ok}, decrypt attempts {decrypts}; errors: " +
             string.Join(", ", counts.OrderBy(k => k.Key).Select(k => $"{k.Key}={k.Value}")));
@@ -75,7 +77,8 @@ public class FuzzTests(ITestOutputHelper output)
         Assert.True(counts.Count >= 6, "too few kinds of errors reached");
         for (int i = 0; i < seeds.Count; i++) Assert.Equal(snapshot[i], seeds[i]);
         foreach (var d in Captures.Messages) Assert.Equal(d.Bytes, IkeMessage.Parse(d.Bytes).Value!.Serialize());
-        Assert.True(sw.Elapsed.TotalSeconds < 60, $"1M mutants took {sw.Elapsed.TotalSeconds:F1} s");
+        // Budget on the thread's CPU time: wall time on a loaded shared machine measures the neighbours.
+        Assert.True(cpu < 60, $"1M mutants took {cpu:F1} s of CPU ({sw.Elapsed.TotalSeconds:F1} s wall)");
     }
 
     private static readonly int[] Boundary = [0, 1, 3, 4, 5, 7, 8, 27, 28, 0x7fff, 0x8000, 0xffff];
