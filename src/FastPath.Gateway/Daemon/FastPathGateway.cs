@@ -447,8 +447,8 @@ public sealed partial class FastPathGateway : IDisposable
         {
             switch (c.Plan.Config.Auto)
             {
+                // auto=start: the engine initiates by itself (StartAction.Start, on Start or on add).
                 case AutoAction.Route: RouteLocked(c); break;
-                case AutoAction.Start or AutoAction.Keep: _engine.Initiate(c.Plan.Name); break;
             }
         }
         catch (NotImplementedException e)
@@ -612,9 +612,15 @@ public sealed partial class FastPathGateway : IDisposable
         try
         {
             ILogger ikeLog = _loggers.CreateLogger("FastPath.Ike");
-            _sink = new DataplaneChildSaSink(Running.Dataplane, ikeLog);
+            try { _sink = new DataplaneChildSaSink(Running.Dataplane, ikeLog); }
+            catch (NotImplementedException)
+            {
+                _ikeUnavailable = "the dataplane side of IKE (Gateway/Ike/DataplaneChildSaSink) is not part of this build yet; IKE conns are parsed but cannot run";
+                _log.LogError("{Reason}", _ikeUnavailable);
+                return null;
+            }
             _transport = new UdpIkeTransport([IPAddress.Any, IPAddress.IPv6Any], _options.IkePort, _options.NatTPort, ikeLog);
-            _engine = new IkeEngine(new IkeEngineOptions { UniqueIds = _config?.Setup.UniqueIds is not (UniqueIdsPolicy.No or UniqueIdsPolicy.Never) },
+            _engine = new IkeEngine(new IkeEngineOptions { NatTPort = _options.NatTPort, UniqueIds = _config?.Setup.UniqueIds is not (UniqueIdsPolicy.No or UniqueIdsPolicy.Never) },
                 _transport, _sink, ikeLog, new UpdownObserver(this));
             _transport.Start(_engine.OnDatagram);
             if (Running.Dataplane.IsRunning) _engine.Start();

@@ -170,6 +170,9 @@ public sealed class CliGoldenTests
             Assert.DoesNotContain("tun0x1002", CliRunner.Run($"eroute {W}").Out, StringComparison.Ordinal);
             Assert.Equal(0, tb.Ping(tb.Sunset, "192.0.2.138", count: 3).Received); // no eroute: dropped, never clear
             Assert.Equal(0, CliRunner.Run($"auto --up west-east {W}").Exit);
+            // Manual keys restart at sequence 1: east's inbound replay window must restart too.
+            Assert.Equal(0, CliRunner.Run($"auto --down west-east {E}").Exit);
+            Assert.Equal(0, CliRunner.Run($"up west-east {E}").Exit);
             Assert.True(tb.Warm("192.0.2.138"));
             Assert.Equal(0, CliRunner.Run($"unroute pass-doc {W}").Exit);
             Assert.DoesNotContain("%pass", CliRunner.Run($"eroute {W}").Out, StringComparison.Ordinal);

@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Net.Http;
 using FastPath.Dataplane.Io;
 using FastPath.Gateway.Daemon;
 using FastPath.Gateway.Tests.Netns;
@@ -15,7 +14,7 @@ namespace FastPath.Gateway.Tests.Daemon;
 public sealed class EmbeddingTests
 {
     [Fact]
-    public async System.Threading.Tasks.Task Two_embedded_gateways_in_one_process_carry_a_manually_keyed_tunnel()
+    public void Two_embedded_gateways_in_one_process_carry_a_manually_keyed_tunnel()
     {
         using var tb = new Testbed("gateway");
         string dir = Directory.CreateTempSubdirectory($"fp-dmn-emb-{tb.Tag}-").FullName;
@@ -48,8 +47,17 @@ public sealed class EmbeddingTests
             Assert.Equal(5, tb.Ping(tb.Sunset, "192.0.2.138").Received);
             // Each instance has its own metrics endpoint (no global state).
             Assert.NotEqual(west.Metrics!.Endpoint!.Port, east.Metrics!.Endpoint!.Port);
-            using var http = new HttpClient();
-            string text = await http.GetStringAsync(new Uri($"http://{west.Metrics.Endpoint}/metrics"));
+            // The endpoint is on the loopback of west's namespace (it was opened there).
+            System.Net.IPEndPoint ep = west.Metrics.Endpoint;
+            string text = NetworkNamespace.Run(tb.West, () =>
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                client.Connect(ep);
+                var stream = client.GetStream();
+                stream.Write(System.Text.Encoding.ASCII.GetBytes("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+                return new StreamReader(stream).ReadToEnd();
+            });
+            Assert.StartsWith("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4", text, StringComparison.Ordinal);
             Assert.Matches("fastpath_child_sa_packets_total\\{conn=\"west-east\",direction=\"out\",spi=\"0x00002000\"\\} [1-9]", text);
             Assert.Contains("# TYPE fastpath_drops_total counter", text, StringComparison.Ordinal);
         }
