@@ -44,7 +44,8 @@ internal static class Program
         }
         try
         {
-            return parsed.Invoke();
+            // Our own handlers below print one clear line (no stack trace) with the documented exit code.
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (ArgumentException e)
         {
@@ -60,6 +61,11 @@ internal static class Program
         {
             Console.Error.WriteLine($"fastpath: {e.Message}");
             return ExitCodes.Usage;
+        }
+        catch (NotImplementedException)
+        {
+            Console.Error.WriteLine($"fastpath {args.FirstOrDefault()}: not part of this build yet");
+            return ExitCodes.Failed;
         }
     }
 
