@@ -68,4 +68,16 @@ public sealed class CliArgumentTests
         Assert.Matches(@"(?m)^CPU: AES instructions .*\[(OK|FAILED)\]", stdout);
         Assert.Matches(@"(?m)^UDP port 500 free for IKE +\[(OK|FAILED)\]", stdout);
     }
+
+    [Fact]
+    public void Manual_keeps_its_options_and_says_what_is_wrong_in_one_line()
+    {
+        var (exit, _, err) = CliRunner.Run("manual --script /nonexistent/fp-dmn.keys --inside a --outside b");
+        Assert.Equal(2, exit);
+        Assert.StartsWith("/nonexistent/fp-dmn.keys: cannot read: ", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal); // no stack trace
+        var (e2, _, err2) = CliRunner.Run("manual --inside a");
+        Assert.Equal(2, e2);
+        Assert.Contains("--script FILE, --inside IFNAME and --outside IFNAME are required", err2, StringComparison.Ordinal);
+    }
 }
