@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # FastPath entry point. The README's quick start is exactly:
-#   ./run.sh demo    the main job on an embedded default: a demo tunnel between two manually keyed
-#                    FastPath gateways in network namespaces (ping, iperf3, counters; needs root)
+#   ./run.sh demo    the main job on an embedded default: `fastpath demo`, a tunnel between two FastPath
+#                    gateways in network namespaces (ping, iperf3, SA table, eroutes, counters; needs root)
 #   ./run.sh bench   the crypto self-benchmark (every ESP suite on every engine; no root needed)
 #   ./run.sh test    every test (unit, known-answer, differential, ESP, oracles, eroute, allocation),
 #                    then the crypto known-answer tests and the ESP vectors again under
@@ -104,15 +104,20 @@ NETNS_PACKAGES=(ip:iproute2 iperf3:iperf3 tcpdump:tcpdump mergecap:tshark nft:nf
 cmd=${1:-help}
 case "$cmd" in
   demo)
-    # The demo tunnel: two manually keyed FastPath gateways in network namespaces (needs root).
+    # The demo tunnel: `fastpath demo` — two FastPath gateways in network namespaces, ping, iperf3,
+    # SA table, eroutes, counters, all torn down afterwards (needs root). Extra arguments go to it
+    # (`./run.sh demo --seconds 10`, `--keying ikev2`, `--json`, `--keep`; a bare SUITE as before).
     if [ "$(id -u)" -ne 0 ]; then
       echo "run.sh demo: needs root (network namespaces, raw packet sockets): run it as root" >&2
       echo "             without root, './run.sh bench' runs the crypto self-benchmark" >&2
-      exit 1
+      exit 2
     fi
-    need_packages "${XDP_PACKAGES[@]}" "${NETNS_PACKAGES[@]}"
+    # What the demo itself needs: ip, ping, iperf3, nft (the gateways' kernel guard), ethtool
+    # (offloads off on the veths); tcpdump for the shell fallback's capture; the rest for AF_XDP.
+    need_packages ip:iproute2 ping:iputils-ping iperf3:iperf3 nft:nftables ethtool:ethtool tcpdump:tcpdump "${XDP_PACKAGES[@]}"
     build
-    perf-scripts/demo.sh "${2:-aes128gcm16}"
+    shift
+    exec perf-scripts/demo.sh "$@"
     ;;
   bench)
     need_packages openssl:openssl
@@ -143,7 +148,7 @@ case "$cmd" in
     [ "$TOTAL_FAILED" -eq 0 ]
     ;;
   *)
-    echo "usage: ./run.sh demo [SUITE] | test | bench" >&2
+    echo "usage: ./run.sh demo [SUITE] [fastpath demo options] | test | bench" >&2
     exit 2
     ;;
 esac

@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# The demo tunnel (README quick start): builds West/East/Sunset/Sunrise in network namespaces
-# (docs/netns-testbed.md), starts two FastPath gateways keyed by hand with fresh random AES-128-GCM
-# keys (`fastpath manual`, docs/manual-keying.md), pings and runs iperf3 from sunset to sunrise
-# through the tunnel, shows the eroutes, the counters and what crosses the public link, and tears
-# everything down — also on Ctrl-C or failure. Needs root (network namespaces). Bounded: ~30 s.
-# (IKEv2-keyed gateways replace the manual keys when the IKE issue lands.)
+# The demo tunnel (README quick start). A thin wrapper: the demo itself is `fastpath demo`
+# (src/FastPath.Cli/Demo, docs/demo.md) — West/East/Sunset/Sunrise in network namespaces, two FastPath
+# gateways, ping both ways, iperf3 with live throughput, SA table, eroutes, counters, teardown by PID
+# also on Ctrl-C. Usage: demo.sh [SUITE] [fastpath demo options...], e.g. demo.sh --seconds 10 --json.
+#
+# Until the `fastpath` command registers the `demo` verb (the System.CommandLine rewrite of
+# Program.cs), this falls back to the shell version below: the same topology and manual keys via
+# perf-scripts/lib, plus a capture of what crosses the public link. Needs root. Bounded: ~30 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "demo: needs root (it creates network namespaces): sudo ./run.sh demo" >&2; exit 1; }
-SUITE=${1:-aes128gcm16}
+[ "$(id -u)" -eq 0 ] || { echo "demo: needs root (it creates network namespaces): run it as root (sudo ./run.sh demo)" >&2; exit 2; }
+FP_DLL=src/FastPath.Cli/bin/Release/net10.0/fastpath.dll
+args=("$@")
+# The old positional form `demo.sh SUITE` still works: a first argument that is not an option is the suite.
+if [ ${#args[@]} -gt 0 ] && [ "${args[0]#-}" = "${args[0]}" ]; then args=(--suite "${args[@]}"); fi
+if dotnet "$FP_DLL" demo --help >/dev/null 2>&1; then
+  exec dotnet "$FP_DLL" demo "${args[@]}"
+fi
+echo "demo: this fastpath has no 'demo' verb yet; running the shell demo" >&2
+SUITE=aes128gcm16
+if [ ${#args[@]} -ge 2 ] && [ "${args[0]}" = --suite ]; then SUITE=${args[1]}; fi
 source perf-scripts/lib/topology.sh
 source perf-scripts/lib/fastpath.sh
 TAG=demo$$

@@ -2,6 +2,7 @@
 //   [index ...] : PSK "text" | 0x<hex> | 0s<base64>
 //   [index ...] : RSA { Modulus: 0s... PublicExponent: ... Coefficient: 0s... }   (FreeS/WAN raw key)
 //   [index ...] : RSA file.pem ["passphrase"]   /   : ECDSA file.pem               (strongSwan)
+//   [index ...] : PKCS8 file.pem   (strongSwan: a PKCS#8 key of any type, e.g. Ed25519)
 //   include FILE-PATTERN
 // An entry starts at column 1; continuation lines are indented. The colon separator must be
 // followed by white space (so IPv6 indices work: "2001:db8::1 : PSK ..."). Selection follows
@@ -18,7 +19,7 @@ using System.Text;
 
 namespace FastPath.Config;
 
-public enum SecretKind { Psk, Rsa, Ecdsa, Eap, Xauth }
+public enum SecretKind { Psk, Rsa, Ecdsa, Eap, Xauth, Pkcs8 }
 
 /// <summary>FreeS/WAN's raw RSA private key (the eight fields, in their fixed order).</summary>
 public sealed class RsaRawKey
@@ -76,7 +77,7 @@ public sealed class SecretEntry
         string what = Kind switch
         {
             SecretKind.Rsa when RsaKey != null => RsaKey.ToString(),
-            SecretKind.Rsa or SecretKind.Ecdsa when KeyFile != null => $"{Kind.ToString().ToUpperInvariant()} {KeyFile}",
+            SecretKind.Rsa or SecretKind.Ecdsa or SecretKind.Pkcs8 when KeyFile != null => $"{Kind.ToString().ToUpperInvariant()} {KeyFile}",
             _ => $"{Kind.ToString().ToUpperInvariant()} \"********\"",
         };
         return (ids.Length > 0 ? ids + " " : "") + ": " + what;
@@ -148,7 +149,7 @@ public sealed class IpsecSecrets
         SecretEntry? best = null;
         SecretMatchQuality bestQ = SecretMatchQuality.None;
         string? ambiguity = null;
-        bool asymmetric = kind is SecretKind.Rsa or SecretKind.Ecdsa;
+        bool asymmetric = kind is SecretKind.Rsa or SecretKind.Ecdsa or SecretKind.Pkcs8;
         foreach (SecretEntry e in Entries)
         {
             if (e.Kind != kind) continue;
@@ -385,6 +386,7 @@ internal sealed class SecretsParser
                 }
             case "RSA":
             case "ECDSA":
+            case "PKCS8":
                 {
                     if (valueIdx >= toks.Count) { _diag.Error(type.At, $"{kind} needs a key: a file name{(kind == "RSA" ? " or a { ... } block" : "")}"); return; }
                     Tok v = toks[valueIdx];
@@ -404,11 +406,11 @@ internal sealed class SecretsParser
                         Tok pw = toks[valueIdx + 1];
                         pass = new SecretBytes(Encoding.UTF8.GetBytes(pw.Text));
                     }
-                    Entries.Add(new SecretEntry { Ids = ids, Kind = kind == "RSA" ? SecretKind.Rsa : SecretKind.Ecdsa, KeyFile = file, Passphrase = pass, Location = at });
+                    Entries.Add(new SecretEntry { Ids = ids, Kind = kind switch { "RSA" => SecretKind.Rsa, "ECDSA" => SecretKind.Ecdsa, _ => SecretKind.Pkcs8 }, KeyFile = file, Passphrase = pass, Location = at });
                     return;
                 }
             default:
-                _diag.Error(type.At, $"unknown secret type \"{type.Text}\"; allowed: PSK, RSA, ECDSA, EAP, XAUTH{Suggest.DidYouMean(kind, new[] { "PSK", "RSA", "ECDSA", "EAP", "XAUTH" })}");
+                _diag.Error(type.At, $"unknown secret type \"{type.Text}\"; allowed: PSK, RSA, ECDSA, PKCS8, EAP, XAUTH{Suggest.DidYouMean(kind, new[] { "PSK", "RSA", "ECDSA", "PKCS8", "EAP", "XAUTH" })}");
                 return;
         }
     }

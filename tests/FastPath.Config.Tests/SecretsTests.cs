@@ -104,7 +104,7 @@ public class SecretsTests
     public void Errors_carry_file_line_column()
     {
         string[] Err(string text) => Assert.Throws<ConfigException>(() => IpsecSecrets.Parse(text, "/nonexistent-fp/ipsec.secrets")).Errors.Select(x => x.ToString()).ToArray();
-        Assert.Equal(new[] { "ipsec.secrets:1:3: unknown secret type \"PKS\"; allowed: PSK, RSA, ECDSA, EAP, XAUTH; did you mean \"PSK\"?" }, Err(": PKS \"x\"\n"));
+        Assert.Equal(new[] { "ipsec.secrets:1:3: unknown secret type \"PKS\"; allowed: PSK, RSA, ECDSA, PKCS8, EAP, XAUTH; did you mean \"PSK\"?" }, Err(": PKS \"x\"\n"));
         Assert.Equal(new[] { "ipsec.secrets:1:7: unterminated quoted secret (a secret cannot contain a newline or its quote character)" }, Err(": PSK \"abc\n"));
         Assert.Equal(new[] { "ipsec.secrets:1:3: indented line outside an entry; an entry starts at column 1 (ipsec.secrets(5))" }, Err("  : PSK \"x\"\n"));
         Assert.Equal(new[] { "ipsec.secrets:1:1: expected \"[ids] : TYPE secret\" (a colon followed by white space separates the ids from the secret)" }, Err("192.0.2.1 PSK x\n"));
