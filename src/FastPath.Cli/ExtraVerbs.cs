@@ -13,16 +13,17 @@ internal static class ExtraVerbs
     public static void Register(RootCommand root)
     {
         var seconds = new Option<int>("--seconds") { Description = "seconds of traffic", DefaultValueFactory = _ => 5 };
-        var keying = new Option<string>("--keying") { Description = "manual | ikev2", DefaultValueFactory = _ => "ikev2" };
+        var keying = new Option<string>("--keying") { Description = "manual | ikev2", DefaultValueFactory = _ => DemoCommand.DefaultKeying };
+        var suite = new Option<string>("--suite") { Description = "ESP suite of the demo tunnel", DefaultValueFactory = _ => "aes128gcm16" };
         keying.AcceptOnlyFromAmong("manual", "ikev2");
         var io = new Option<string>("--io") { Description = "afpacket | afxdp | auto", DefaultValueFactory = _ => "afpacket" };
         io.AcceptOnlyFromAmong("afpacket", "afxdp", "auto");
         var keep = new Option<bool>("--keep") { Description = "keep the namespaces for inspection" };
         var json = Program.JsonOption();
-        var demo = new Command("demo", "a real tunnel between two FastPath gateways in network namespaces, with traffic") { seconds, keying, io, keep, json };
+        var demo = new Command("demo", "a real tunnel between two FastPath gateways in network namespaces, with traffic") { seconds, keying, suite, io, keep, json };
         demo.SetAction((pr, ct) => DemoCommand.RunAsync(new DemoOptions
         {
-            Seconds = pr.GetValue(seconds), Keying = pr.GetValue(keying)!, Io = pr.GetValue(io)!, Keep = pr.GetValue(keep), Json = pr.GetValue(json),
+            Seconds = pr.GetValue(seconds), Keying = pr.GetValue(keying)!, Suite = pr.GetValue(suite)!, Io = pr.GetValue(io)!, Keep = pr.GetValue(keep), Json = pr.GetValue(json),
         }, ct));
         root.Subcommands.Add(demo);
 
