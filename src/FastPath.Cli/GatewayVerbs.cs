@@ -92,24 +92,64 @@ internal static class GatewayVerbs
         return 0;
     }
 
-    public static int Verify(string[] args)
+    /// <summary>`fastpath verify`: the checks of `ipsec verify`, one [OK]/[FAILED] line each; exit 1 if any failed.</summary>
+    public static System.CommandLine.Command VerifyCommand()
     {
-        string inside = "inside", outside = "outside";
-        for (int i = 0; i < args.Length; i++)
+        var inside = new System.CommandLine.Option<string>("--inside") { Description = "protected interface", DefaultValueFactory = _ => "inside", HelpName = "IF" };
+        var outside = new System.CommandLine.Option<string>("--outside") { Description = "public interface", DefaultValueFactory = _ => "outside", HelpName = "IF" };
+        var rundir = Program.RunDirOption();
+        var ikePort = new System.CommandLine.Option<int>("--ike-port") { DefaultValueFactory = _ => 500, Description = "IKE port to check" };
+        var nattPort = new System.CommandLine.Option<int>("--natt-port") { DefaultValueFactory = _ => 4500, Description = "NAT-T port to check" };
+        var cmd = new System.CommandLine.Command("verify", "check root, interfaces, CPU features, the fail-closed kernel settings and the IKE ports ([OK]/[FAILED] lines)")
+            { inside, outside, rundir, ikePort, nattPort };
+        cmd.SetAction(pr => Verify(pr.GetValue(inside)!, pr.GetValue(outside)!, pr.GetValue(rundir)!, pr.GetValue(ikePort), pr.GetValue(nattPort)));
+        return cmd;
+    }
+
+    public static int Verify(string inside, string outside, string rundir, int ikePort, int nattPort)
+    {
+        bool root = geteuid() == 0;
+        var checks = new List<GuardCheck> { new("running as root", root, root ? "" : "the gateway needs root") };
+        var names = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().Select(n => n.Name).ToHashSet();
+        foreach (string i in new[] { inside, outside })
+            checks.Add(new($"interface {i}", names.Contains(i), names.Contains(i) ? "" : $"no such interface here (have: {string.Join(", ", names.Order(StringComparer.Ordinal))})"));
+        bool aes = System.Runtime.Intrinsics.X86.Aes.IsSupported || System.Runtime.Intrinsics.Arm.Aes.IsSupported;
+        bool clmul = System.Runtime.Intrinsics.X86.Pclmulqdq.IsSupported || System.Runtime.Intrinsics.Arm.Aes.IsSupported;
+        checks.Add(new("CPU: AES instructions (AES-NI / ARMv8 AES)", aes, aes ? "" : "ESP falls back to the portable (slower) engine"));
+        checks.Add(new("CPU: carry-less multiply (PCLMULQDQ / PMULL) for GHASH", clmul, clmul ? "" : "GCM falls back to the portable engine"));
+        checks.Add(new("CPU: AVX2", System.Runtime.Intrinsics.X86.Avx2.IsSupported || !System.Runtime.Intrinsics.X86.X86Base.IsSupported, ""));
+        if (names.Contains(inside) && names.Contains(outside)) checks.AddRange(new KernelGuard(inside, outside).Verify());
+        bool daemon = false;
+        try { daemon = FastPath.Gateway.Control.ControlClient.Send(rundir, new FastPath.Gateway.Control.ControlRequest("ping"), TimeSpan.FromSeconds(2)).Ok; }
+        catch (FastPath.Gateway.Control.ControlClientException) { }
+        foreach (int port in new[] { ikePort, nattPort })
         {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--inside": inside = Value(); break;
-                case "--outside": outside = Value(); break;
-                default: throw new ArgumentException($"unknown option '{args[i]}'");
-            }
+            string? user = PortUser(port);
+            checks.Add(user is null
+                ? new($"UDP port {port} free for IKE", true, "")
+                : new($"UDP port {port} free for IKE", daemon, daemon ? "in use by the FastPath daemon of " + rundir : $"in use by {user}: another IKE daemon (charon, pluto)?"));
         }
-        var checks = new List<GuardCheck> { new("running as root", geteuid() == 0, geteuid() == 0 ? "" : "the gateway needs root") };
-        checks.AddRange(new KernelGuard(inside, outside).Verify());
         foreach (var c in checks) Console.WriteLine(c);
         return checks.All(c => c.Ok) ? 0 : 1;
     }
+
+    /// <summary>Who holds UDP <paramref name="port"/> (from /proc/net/udp{,6}); null when nobody does.</summary>
+    private static string? PortUser(int port)
+    {
+        string hex = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
+        foreach (string f in new[] { "/proc/net/udp", "/proc/net/udp6" })
+        {
+            if (!System.IO.File.Exists(f)) continue;
+            foreach (string line in System.IO.File.ReadLines(f).Skip(1))
+            {
+                string[] cols = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (cols.Length > 1 && cols[1].EndsWith(hex, StringComparison.Ordinal)) return $"a socket of uid {cols.ElementAtOrDefault(7)} (inode {cols.ElementAtOrDefault(9)})";
+            }
+        }
+        return null;
+    }
+
+    public static uint EffectiveUid => geteuid();
 
     private static int Int(string text, string what, int min, int max) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max

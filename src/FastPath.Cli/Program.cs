@@ -1,67 +1,188 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Linq;
+using System.Threading;
 using FastPath.Crypto;
 using FastPath.Crypto.Diagnostics;
+using FastPath.Gateway.Control;
 
 namespace FastPath.Cli;
 
-/// <summary>The `fastpath` command. Verbs arrive issue by issue; today: `bench`, `engines`, `manual`, `verify`.</summary>
+// The `fastpath` command tree (System.CommandLine 2.0.0), after FreeS/WAN's `ipsec` family:
+//   daemon:      start stop restart                 (DaemonVerbs)
+//   conns:       up down add delete route unroute replace NAME, auto --up NAME ... (FreeS/WAN aliases)
+//   listings:    status trafficstatus eroute spi look barf counters metrics   (--json each)
+//   reloads:     reload rereadsecrets rereadgroups
+//   local:       verify bench engines manual demo newhostkey showhostkey
+// Every daemon verb takes --rundir DIR (default /run/fastpath). Parse errors → exit 2 with the
+// parser's message; the documented exit codes are in Gateway/Control/ControlProtocol.cs (ExitCodes).
+
 internal static class Program
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    public const string DefaultRunDirectory = "/run/fastpath";
 
     private static int Main(string[] args)
     {
-        string verb = args.Length > 0 ? args[0] : "help";
+        RootCommand root = BuildCommands();
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && !parsed.Tokens.Any(t => t.Value is "-h" or "--help" or "-?"))
+        {
+            bool unknownVerb = parsed.Errors.Any(e => e.Message.StartsWith("Unrecognized command or argument", StringComparison.Ordinal)) && parsed.CommandResult.Command == root;
+            foreach (ParseError e in parsed.Errors)
+            {
+                if (unknownVerb && e.Message.StartsWith("Required command", StringComparison.Ordinal)) continue;
+                string msg = e.Message;
+                if (msg.StartsWith("Unrecognized command or argument", StringComparison.Ordinal) && parsed.CommandResult.Command == root)
+                    msg = $"unknown verb {msg["Unrecognized command or argument ".Length..].Trim('.')} (fastpath --help lists the verbs)";
+                Console.Error.WriteLine($"fastpath: {msg}");
+            }
+            return ExitCodes.Usage;
+        }
         try
         {
-            return verb switch
-            {
-                "bench" => Bench(args.Skip(1).ToArray()),
-                "engines" => Engines(),
-                "manual" => GatewayVerbs.Manual(args.Skip(1).ToArray()),
-                "verify" => GatewayVerbs.Verify(args.Skip(1).ToArray()),
-                "help" or "--help" or "-h" => Usage(0),
-                _ => Usage(2, $"fastpath: unknown verb '{verb}'"),
-            };
+            // Our own handlers below print one clear line (no stack trace) with the documented exit code.
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (ArgumentException e)
         {
-            Console.Error.WriteLine($"fastpath {verb}: {e.Message}");
-            return 2;
+            Console.Error.WriteLine($"fastpath: {e.Message}");
+            return ExitCodes.Usage;
         }
         catch (Gateway.Manual.ManualKeyException e)
         {
             Console.Error.WriteLine(e.Message);
-            return 2;
+            return ExitCodes.Usage;
         }
         catch (FormatException e)
         {
-            Console.Error.WriteLine($"fastpath {verb}: {e.Message}");
-            return 2;
+            Console.Error.WriteLine($"fastpath: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (NotImplementedException)
+        {
+            Console.Error.WriteLine($"fastpath {args.FirstOrDefault()}: not part of this build yet");
+            return ExitCodes.Failed;
         }
     }
 
-    private static int Usage(int code, string? error = null)
+    internal static Option<string> RunDirOption() => new("--rundir")
     {
-        if (error is not null) Console.Error.WriteLine(error);
-        (code == 0 ? Console.Out : Console.Error).WriteLine(
-            """
-            usage: fastpath <verb> [options]
-              bench [--suites s1,s2] [--sizes 64,1420] [--engines intrinsics,bcl] [--ms 200]
-                                 ESP seal throughput of every suite on every crypto engine here
-                                 (batches of 32 packets; round trip checked against the BCL engine)
-              engines            which crypto engines this CPU/runtime supports, and the default
-              manual --script FILE --inside IF --outside IF [--rundir DIR] [--workers N] [--cpus 0,1]
-                     [--batch N] [--io afpacket|afxdp|auto]
-                                 a manually keyed gateway in the foreground (FreeS/WAN's `ipsec spi` /
-                                 `ipsec eroute` lines; docs/manual-keying.md); Ctrl-C stops it
-              verify [--inside IF] [--outside IF]
-                                 checks the fail-closed kernel settings ([OK]/[FAILED] lines)
-            """);
-        return code;
+        Description = "run directory of the daemon: control socket, pid, ready, log (default /run/fastpath)",
+        DefaultValueFactory = _ => DefaultRunDirectory,
+        HelpName = "DIR",
+    };
+
+    internal static Option<bool> JsonOption() => new("--json") { Description = "print the answer as JSON" };
+
+    internal static RootCommand BuildCommands()
+    {
+        var root = new RootCommand("FastPath: a userspace IPsec gateway (docs/operations.md)");
+        DaemonVerbs.Register(root);
+
+        foreach (string verb in ControlHandlers.ConnVerbs)
+        {
+            var name = new Argument<string>("NAME") { Description = "the connection (conn NAME in ipsec.conf)" };
+            var rundir = RunDirOption();
+            var json = JsonOption();
+            var cmd = new Command(verb, ConnVerbHelp(verb)) { name, rundir, json };
+            cmd.SetAction(pr => DaemonVerbs.Request(verb, pr.GetValue(name), pr.GetValue(rundir)!, pr.GetValue(json)));
+            root.Subcommands.Add(cmd);
+        }
+        foreach (var (verb, help) in new[]
+        {
+            ("status", "connections, IKE and child SAs (ipsec auto --status, swanctl --list-sas); optional NAME"),
+            ("trafficstatus", "bytes and packets per SA pair (ipsec trafficstatus)"),
+            ("eroute", "the eroute table in FreeS/WAN format (ipsec eroute)"),
+            ("spi", "the SA list, ip xfrm state fields, keys masked (ipsec spi)"),
+            ("look", "eroutes, SAs and routes in one screen (ipsec look)"),
+            ("barf", "one diagnostic bundle: config (secrets masked), status, counters, recent log, interfaces, routes, nft"),
+            ("counters", "dataplane counters (totals, drops per reason, I/O, next hops)"),
+            ("metrics", "the Prometheus text of the daemon's metrics"),
+        })
+        {
+            var rundir = RunDirOption();
+            var json = JsonOption();
+            var cmd = new Command(verb, help) { rundir, json };
+            Argument<string>? name = null;
+            if (verb == "status")
+            {
+                name = new Argument<string>("NAME") { Description = "only this connection", Arity = ArgumentArity.ZeroOrOne };
+                cmd.Arguments.Add(name);
+            }
+            cmd.SetAction(pr => DaemonVerbs.Request(verb, name is null ? null : pr.GetValue(name), pr.GetValue(rundir)!, pr.GetValue(json)));
+            root.Subcommands.Add(cmd);
+        }
+        foreach (var (verb, help) in new[]
+        {
+            ("reload", "re-read ipsec.conf; unchanged conns are not touched"),
+            ("rereadsecrets", "re-read ipsec.secrets (ipsec auto --rereadsecrets)"),
+            ("rereadgroups", "re-read the policy-group files (ipsec auto --rereadgroups)"),
+        })
+        {
+            var rundir = RunDirOption();
+            var json = JsonOption();
+            var cmd = new Command(verb, help) { rundir, json };
+            cmd.SetAction(pr => DaemonVerbs.Request(verb, null, pr.GetValue(rundir)!, pr.GetValue(json)));
+            root.Subcommands.Add(cmd);
+        }
+        root.Subcommands.Add(AutoCommand());
+        root.Subcommands.Add(GatewayVerbs.VerifyCommand());
+        root.Subcommands.Add(PassThrough("manual", "a manually keyed gateway in the foreground: --script FILE --inside IF --outside IF [--rundir DIR] [--workers N] [--cpus 0,1] [--batch N] [--io afpacket|afxdp|auto] (docs/manual-keying.md)", GatewayVerbs.Manual));
+        root.Subcommands.Add(PassThrough("bench", "ESP seal throughput of every suite on every crypto engine: [--suites s1,s2] [--sizes 64,1420] [--engines intrinsics,bcl] [--ms 200]", Bench));
+        var engines = new Command("engines", "which crypto engines this CPU/runtime supports, and the default");
+        engines.SetAction(_ => Engines());
+        root.Subcommands.Add(engines);
+        ExtraVerbs.Register(root);
+        return root;
+    }
+
+    private static string ConnVerbHelp(string verb) => verb switch
+    {
+        "up" => "bring NAME up: manual conns install their SAs, IKE conns initiate (ipsec auto --up)",
+        "down" => "take NAME down: its SAs are deleted, traffic falls back to its route or is dropped",
+        "add" => "(re)read NAME from ipsec.conf and load it without routing (ipsec auto --add)",
+        "delete" => "down, unroute and forget NAME (ipsec auto --delete)",
+        "route" => "install NAME's eroutes (%trap for IKE conns, the shunt for shunt conns)",
+        "unroute" => "remove NAME's eroutes",
+        _ => "re-read NAME from ipsec.conf and re-apply it; other conns are not touched (ipsec auto --replace)",
+    };
+
+    /// <summary>FreeS/WAN's `ipsec auto --up NAME` family as aliases.</summary>
+    private static Command AutoCommand()
+    {
+        var cmd = new Command("auto", "FreeS/WAN spelling: auto --up|--down|--add|--delete|--route|--unroute|--replace NAME, auto --status, auto --rereadsecrets|--rereadgroups");
+        var named = ControlHandlers.ConnVerbs.Select(v => (Verb: v, Option: new Option<string>("--" + v) { Description = $"same as `fastpath {v} NAME`", HelpName = "NAME" })).ToArray();
+        var flags = new[] { "status", "rereadsecrets", "rereadgroups" }.Select(v => (Verb: v, Option: new Option<bool>("--" + v) { Description = $"same as `fastpath {v}`" })).ToArray();
+        var rundir = RunDirOption();
+        var json = JsonOption();
+        foreach (var o in named) cmd.Options.Add(o.Option);
+        foreach (var o in flags) cmd.Options.Add(o.Option);
+        cmd.Options.Add(rundir);
+        cmd.Options.Add(json);
+        cmd.SetAction(pr =>
+        {
+            var chosen = named.Where(o => pr.GetResult(o.Option) is not null).Select(o => (o.Verb, Name: pr.GetValue(o.Option)))
+                .Concat(flags.Where(o => pr.GetValue(o.Option)).Select(o => (o.Verb, Name: (string?)null))).ToArray();
+            if (chosen.Length != 1)
+            {
+                Console.Error.WriteLine("fastpath auto: give exactly one of --up/--down/--add/--delete/--route/--unroute/--replace NAME, --status, --rereadsecrets, --rereadgroups");
+                return ExitCodes.Usage;
+            }
+            return DaemonVerbs.Request(chosen[0].Verb, chosen[0].Name, pr.GetValue(rundir)!, pr.GetValue(json));
+        });
+        return cmd;
+    }
+
+    /// <summary>A verb that keeps its own (older, documented, script-used) option parsing.</summary>
+    private static Command PassThrough(string verb, string help, Func<string[], int> run)
+    {
+        var cmd = new Command(verb, help) { TreatUnmatchedTokensAsErrors = false };
+        cmd.SetAction(pr => run(pr.UnmatchedTokens.ToArray()));
+        return cmd;
     }
 
     private static int Engines()
@@ -97,7 +218,7 @@ internal static class Program
                     string msText = Value();
                     if (!int.TryParse(msText, NumberStyles.None, Inv, out ms) || ms is < 10 or > 60000) throw new ArgumentException($"--ms '{msText}' is not 10..60000");
                     break;
-                default: throw new ArgumentException($"unknown option '{args[i]}'");
+                default: throw new ArgumentException($"bench: unknown option '{args[i]}'");
             }
         }
         foreach (string s in suites) Crypto.Esp.EspSuite.Parse(s); // fail fast on a bad suite name
@@ -117,7 +238,6 @@ internal static class Program
             Console.WriteLine(string.Create(Inv,
                 $"{r.Suite,-18} {r.PacketSize,6} {r.Engine,-11} {r.PacketsPerSecond / 1e6,8:F3} {r.GigabitsPerSecond,8:F2} {ratio,7} {r.AllocatedBytes,8}  {(r.RoundTripOk ? "ok" : "ROUND TRIP FAILED")}"));
         }
-        // The BCL row comes last per group; print the ratios of the own engines against it again compactly.
         Console.WriteLine();
         Console.WriteLine("ratio to the BCL engine (packets/s), per suite and size:");
         foreach (var g in all.GroupBy(r => (r.Suite, r.PacketSize)))

@@ -51,6 +51,9 @@ public sealed class GatewayRuntimeOptions
     /// <summary>Install the kernel guard (tests of the guard itself turn it off).</summary>
     public bool KernelGuard { get; init; } = true;
     public int BatchSize { get; init; } = 64;
+    /// <summary>Called first for every dataplane event on the pump thread (the daemon routes ACQUIRE and
+    /// lifetimes to the IKE engine); true = handled, the runtime does nothing more with it.</summary>
+    public Func<DataplaneEvent, bool>? EventHandler { get; init; }
 }
 
 /// <summary>The dataplane side of a running gateway.</summary>
@@ -164,6 +167,7 @@ public sealed class GatewayRuntime : IDisposable
             while (Dataplane.TryReadEvent(out DataplaneEvent e))
             {
                 any = true;
+                if (_options.EventHandler is { } handler && handler(e)) continue;
                 switch (e.Kind)
                 {
                     case DataplaneEventKind.ResolveNextHop:
