@@ -15,7 +15,7 @@
 # IKE aes128gcm16-prfsha256-x25519, ESP aes128gcm16, PSK, UDP encapsulation (encap = yes; the
 # generator forces it too, so both responders float to 4500 the same way).
 # Options (environment): ROUNDS=2 SECONDS_PER_ROUND=10 WARMUP=3 CONCURRENCY=64 SOURCES=16
-#   RESP_CPU=1 GEN_CPU=0 OUT=perf-scripts/results/ike-rate.json
+#   RESP_CPU=1 GEN_CPU=0 OUT=perf-scripts/results/ike-rate.json KEEP_LOGS=DIR CHARON_LOG_LEVEL=0|1
 # Bounded: every round is time-limited (timeout), the trap deletes namespaces and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +45,7 @@ cleanup() {
   stop_responder
   ip netns del "$NSL" 2>/dev/null || true
   ip netns del "$NSR" 2>/dev/null || true
+  if [ -n "${KEEP_LOGS:-}" ] && [ -d "$DIR" ]; then mkdir -p "$KEEP_LOGS" && cp -r "$DIR/rounds" "$DIR/charon.log" "$KEEP_LOGS"/ 2>/dev/null || true; fi
   rm -rf "$DIR"
 }
 trap cleanup EXIT INT TERM
@@ -61,6 +62,9 @@ ip link set "$VL" netns "$NSL"; ip link set "$VR" netns "$NSR"
 ip -n "$NSR" addr add $RESP_IP/24 dev "$VR"
 for i in $(seq 0 $((NSRC - 1))); do ip -n "$NSL" addr add 198.51.100.$((10 + i))/24 dev "$VL"; done
 for ns in "$NSL" "$NSR"; do ip -n "$ns" link set lo up; done
+# kernel-libipsec routes a CHILD_SA's remote selector into its TUN device with a source address from
+# the local selector (203.0.113.0/24): charon's namespace needs one (PEERS.md, CharonTestbed).
+ip -n "$NSR" addr add 203.0.113.1/32 dev lo
 ip -n "$NSL" link set "$VL" up; ip -n "$NSR" link set "$VR" up
 
 mkdir -p "$DIR/run" "$DIR/rounds"
@@ -85,7 +89,7 @@ charon {
   }
   filelog {
     log { path = $DIR/charon.log
-          default = 0
+          default = ${CHARON_LOG_LEVEL:-0}
           esp = 0 }
   }
 }
@@ -112,6 +116,8 @@ connections {
     children {
       c {
         esp_proposals = aes128gcm16
+        local_ts = 203.0.113.0/24
+        remote_ts = 192.0.2.0/24
         start_action = none
       }
     }
@@ -162,7 +168,7 @@ r = json.load(open(sys.argv[1]))
 f = ", ".join(f"{k}: {v}" for k, v in r["failures"].items()) or "none"
 l = r["latencyMs"]
 print(f"   {r['establishedPerSecond']:.1f} establishments/s ({r['established']} in {r['seconds']} s, concurrency {r['concurrency']}); "
-      f"latency p50 {l['p50']:.1f} ms p90 {l['p90']:.1f} p99 {l['p99']:.1f}; failures: {f}")
+      f"latency p50 {l['p50']:.1f} ms p90 {l['p90']:.1f} p99 {l['p99']:.1f}; failures: {f}; pending at end {r['pendingAtEnd']}")
 PY
   done
 done

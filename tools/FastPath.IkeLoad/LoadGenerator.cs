@@ -6,6 +6,7 @@ using System.Net;
 using System.Text;
 using System.Threading;
 using FastPath.Ike.Engine;
+using FastPath.Ike.Exchanges;
 using FastPath.Ike.Proposals;
 using FastPath.Ike.Transport;
 
@@ -15,7 +16,8 @@ namespace FastPath.IkeLoad;
 // ("load-0" .. "load-N") that each keep one IKE SA + first CHILD_SA in flight at a time. Each
 // connection has its own source address from a small pool (documentation addresses,
 // 198.51.100.0/24), its identity is that address (ID_IPV4_ADDR), so one responder connection
-// with right=%any and a wildcard PSK accepts them all; every IKE SA has its own SPIs.
+// with right=%any and a wildcard PSK accepts them all; every IKE SA has its own SPIs. Child selectors:
+// slot i asks for 192.0.2.i/32 <-> 203.0.113.0/24 (so Concurrency <= 256).
 //
 // Life of one slot (all on the engine thread, through IIkeObserver and the engine's log event):
 //   Initiate ─► IKE_SA_INIT ─► float to 4500 (encapsulation=yes, as kernel-libipsec needs) ─►
@@ -84,6 +86,11 @@ internal sealed class LoadGenerator : IIkeObserver
                 IkeProposals = ike,
                 EspProposals = esp,
                 LocalCredentials = new IkeCredentials { Psk = Encoding.ASCII.GetBytes(_o.Psk) },
+                // Inner selectors: a /32 of its own per slot behind the responder's 203.0.113.0/24. Host-to-host
+                // selectors are not possible: kernel-libipsec refuses a CHILD_SA whose route would capture the IKE
+                // traffic itself ("conflicts with IKE traffic") and answers TS_UNACCEPTABLE.
+                LocalTs = [TrafficSelectors.FromPrefix($"192.0.2.{i}/32")],
+                RemoteTs = [TrafficSelectors.FromPrefix("203.0.113.0/24")],
                 Encapsulation = EncapsulationMode.Force,
                 KeyingTries = 1,
                 Fragmentation = false,
@@ -134,6 +141,8 @@ internal sealed class LoadGenerator : IIkeObserver
             foreach (var s in dead) TryInitiate(s.Name);
         }
         _stopping = true;
+        int pendingAtEnd;
+        lock (_lock) pendingAtEnd = _slots.Values.Count(s => s.Phase is Phase.Pending or Phase.Stuck);
         var status = engine.GetStatus();
         engine.Stop();
 
@@ -160,6 +169,7 @@ internal sealed class LoadGenerator : IIkeObserver
             GeneratorRetransmits = status.Counters.Retransmits,
             GeneratorInvalidMessages = status.Counters.InvalidMessages,
             GeneratorWarnings = logger.Warnings,
+            PendingAtEnd = pendingAtEnd,
         };
     }
 
@@ -255,6 +265,8 @@ internal sealed class LoadResult
     public long GeneratorRetransmits { get; init; }
     public long GeneratorInvalidMessages { get; init; }
     public long GeneratorWarnings { get; init; }
+    /// <summary>Slots still waiting for their CHILD_SA when the window closed (neither success nor failure).</summary>
+    public int PendingAtEnd { get; init; }
 }
 
 internal sealed class LoadOptions

@@ -50,8 +50,8 @@ internal static class Program
                 EspProposal = esp,
                 Label = a.GetValueOrDefault("label"),
             };
-            if (options.Concurrency < 1 || options.Seconds < 1 || options.Seconds > 600 || options.Warmup < 0)
-                throw new ArgumentException("--concurrency ≥ 1, 1 ≤ --seconds ≤ 600, --warmup ≥ 0");
+            if (options.Concurrency is < 1 or > 256 || options.Seconds < 1 || options.Seconds > 600 || options.Warmup < 0)
+                throw new ArgumentException("1 ≤ --concurrency ≤ 256, 1 ≤ --seconds ≤ 600, --warmup ≥ 0");
             var result = new LoadGenerator(options).Run();
             string json = JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase });
             Console.WriteLine(json);

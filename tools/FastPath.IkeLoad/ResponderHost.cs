@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 using FastPath.Ike.Engine;
+using FastPath.Ike.Exchanges;
 using FastPath.Ike.Proposals;
 using FastPath.Ike.Transport;
 
@@ -39,6 +40,8 @@ internal static class ResponderHost
             IkeProposals = ProposalParser.Parse(ikeProposal + "!", ProposalProtocol.Ike),
             EspProposals = ProposalParser.Parse(espProposal + "!", ProposalProtocol.Esp),
             LocalCredentials = new IkeCredentials { Psk = Encoding.ASCII.GetBytes(psk) },
+            LocalTs = [TrafficSelectors.FromPrefix("203.0.113.0/24")],
+            RemoteTs = [TrafficSelectors.FromPrefix("192.0.2.0/24")],
             Encapsulation = EncapsulationMode.Auto,
             Fragmentation = false,
             Rekey = false,
