@@ -154,12 +154,22 @@ generate() {
     --concurrency "$CONC" --warmup "$WARMUP" --seconds "$SECS" --psk "$PSK" --label "$1" --json "$DIR/rounds/$1.json" >/dev/null 2>"$DIR/rounds/$1.gen.err"
 }
 
+# CPU time (utime + stime, clock ticks) of the responder process: the FastPath host runs under
+# `timeout` (its child), charon is the started PID itself (ip netns exec → env → taskset → sh → exec).
+resp_cpu_pid() {
+  if [ "$1" = fastpath ]; then cat /proc/"$resp_pid"/task/*/children 2>/dev/null | awk '{print $1}'; else echo "$resp_pid"; fi
+}
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat 2>/dev/null || echo 0; }
+
 for r in $(seq 1 "$ROUNDS"); do
   for side in fastpath charon; do
     name=$side-$r
     echo "== round $r: $side"
     if [ $side = fastpath ]; then start_fastpath "$name"; else start_charon "$name"; fi
+    cpid=$(resp_cpu_pid $side); c0=$(cpu_ticks "$cpid"); w0=$(date +%s.%N)
     generate "$name" || { echo "ike-rate.sh: generator failed:" >&2; cat "$DIR/rounds/$name.gen.err" >&2; exit 1; }
+    c1=$(cpu_ticks "$cpid"); w1=$(date +%s.%N)
+    echo "{\"cpuSeconds\": $(awk "BEGIN{print ($c1 - $c0) / $(getconf CLK_TCK)}"), \"wallSeconds\": $(awk "BEGIN{print $w1 - $w0}")}" >"$DIR/rounds/$name.cpu.json"
     [ $side = charon ] && charon_stats "$name"
     stop_responder
     /usr/bin/python3 - "$DIR/rounds/$name.json" <<'PY'
@@ -167,6 +177,10 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 f = ", ".join(f"{k}: {v}" for k, v in r["failures"].items()) or "none"
 l = r["latencyMs"]
+import os
+c = json.load(open(sys.argv[1].replace(".json", ".cpu.json")))
+us = c["cpuSeconds"] / max(1, r["establishedTotal"]) * 1e6
+print(f"   responder CPU {c['cpuSeconds']:.1f} s over {c['wallSeconds']:.1f} s wall ({100 * c['cpuSeconds'] / c['wallSeconds']:.0f} % of one core), {us:.0f} µs per establishment")
 print(f"   {r['establishedPerSecond']:.1f} establishments/s ({r['established']} in {r['seconds']} s, concurrency {r['concurrency']}); "
       f"latency p50 {l['p50']:.1f} ms p90 {l['p90']:.1f} p99 {l['p99']:.1f}; failures: {f}; pending at end {r['pendingAtEnd']}")
 PY
@@ -180,6 +194,9 @@ import json, os, statistics, sys, glob, platform, datetime
 d, out, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def load(side):
     return [json.load(open(os.path.join(d, f"{side}-{r}.json"))) for r in range(1, rounds + 1)]
+def cpu(side, r):
+    try: return json.load(open(os.path.join(d, f"{side}-{r}.cpu.json")))
+    except Exception: return None
 def resp(side, r):
     p = os.path.join(d, f"{side}-{r}.resp.json")
     try: return json.loads(open(p).read().strip().splitlines()[-1])
@@ -195,7 +212,7 @@ doc = {
     "method": "FastPath IkeEngine initiator (tools/FastPath.IkeLoad) -> responder pinned to one CPU; IKE aes128gcm16-prfsha256-x25519, ESP aes128gcm16, PSK, UDP encap; each SA deleted after its CHILD_SA is installed; cookies off on both",
     "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "load_average": os.getloadavg(),
-    "rounds": [{"side": s, "round": i + 1, **x, **({"responder": resp(s, i + 1)} if s == "fastpath" else {})}
+    "rounds": [{"side": s, "round": i + 1, **x, "responderCpu": cpu(s, i + 1), **({"responder": resp(s, i + 1)} if s == "fastpath" else {})}
                for s, xs in (("fastpath", fp), ("charon", ss)) for i, x in enumerate(xs)],
 }
 json.dump(doc, open(out, "w"), indent=2)
