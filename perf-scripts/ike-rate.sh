@@ -180,6 +180,7 @@ l = r["latencyMs"]
 import os
 c = json.load(open(sys.argv[1].replace(".json", ".cpu.json")))
 us = c["cpuSeconds"] / max(1, r["establishedTotal"]) * 1e6
+print(f"   generator CPU {r['generatorCpuSeconds']:.1f} s over {r['generatorWallSeconds']:.1f} s ({100 * r['generatorCpuSeconds'] / max(0.1, r['generatorWallSeconds']):.0f} % of one core)")
 print(f"   responder CPU {c['cpuSeconds']:.1f} s over {c['wallSeconds']:.1f} s wall ({100 * c['cpuSeconds'] / c['wallSeconds']:.0f} % of one core), {us:.0f} µs per establishment")
 print(f"   {r['establishedPerSecond']:.1f} establishments/s ({r['established']} in {r['seconds']} s, concurrency {r['concurrency']}); "
       f"latency p50 {l['p50']:.1f} ms p90 {l['p90']:.1f} p99 {l['p99']:.1f}; failures: {f}; pending at end {r['pendingAtEnd']}")

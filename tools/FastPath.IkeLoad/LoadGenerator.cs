@@ -104,6 +104,7 @@ internal sealed class LoadGenerator : IIkeObserver
 
         long freq = Stopwatch.Frequency;
         long begin = Stopwatch.GetTimestamp();
+        var cpuBegin = Process.GetCurrentProcess().TotalProcessorTime;
         _t0 = begin + (long)(_o.Warmup * freq);
         _t1 = _t0 + (long)_o.Seconds * freq;
         foreach (var s in _slots.Values)
@@ -141,6 +142,8 @@ internal sealed class LoadGenerator : IIkeObserver
             foreach (var s in dead) TryInitiate(s.Name);
         }
         _stopping = true;
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBegin).TotalSeconds;
+        double wallSeconds = (Stopwatch.GetTimestamp() - begin) / (double)freq;
         int pendingAtEnd;
         lock (_lock) pendingAtEnd = _slots.Values.Count(s => s.Phase is Phase.Pending or Phase.Stuck);
         var status = engine.GetStatus();
@@ -170,6 +173,8 @@ internal sealed class LoadGenerator : IIkeObserver
             GeneratorInvalidMessages = status.Counters.InvalidMessages,
             GeneratorWarnings = logger.Warnings,
             PendingAtEnd = pendingAtEnd,
+            GeneratorCpuSeconds = cpuSeconds,
+            GeneratorWallSeconds = wallSeconds,
         };
     }
 
@@ -267,6 +272,9 @@ internal sealed class LoadResult
     public long GeneratorWarnings { get; init; }
     /// <summary>Slots still waiting for their CHILD_SA when the window closed (neither success nor failure).</summary>
     public int PendingAtEnd { get; init; }
+    /// <summary>The generator's own CPU time over warm-up + window: near the wall time means the generator, not the responder, was the limit.</summary>
+    public double GeneratorCpuSeconds { get; init; }
+    public double GeneratorWallSeconds { get; init; }
 }
 
 internal sealed class LoadOptions
