@@ -85,8 +85,9 @@ public sealed partial class IkeEngine
     private void SendSaInitRequest(IkeSa sa)
     {
         var c = sa.Connection;
-        sa.Dh?.Dispose();
-        sa.Dh = KeyExchange.Create(sa.DhGroup);
+        // §2.6: a COOKIE retry is the same request (same KE) with the cookie first — a fresh KE here breaks
+        // the keys when a second COOKIE answer (to a retransmission) makes us send twice; only INVALID_KE changes it.
+        if (sa.Dh is null || sa.Dh.Group != sa.DhGroup) { sa.Dh?.Dispose(); sa.Dh = KeyExchange.Create(sa.DhGroup); }
         var payloads = new List<IkePayload>();
         if (sa.Cookie is not null) payloads.Add(new NotifyPayload(NotifyType.Cookie, sa.Cookie)); // §2.6: COOKIE first
         payloads.Add(ProposalWire.ToSaPayload(IkeOffer(c), []));
