@@ -93,19 +93,6 @@ public sealed unsafe class EspProcessor
     private readonly InboundSa?[] _sa;
     private readonly ulong[] _seq;
 
-    // Grouping the packets of a chunk by SA in linear time (issue 8: with traffic spread over many
-    // tunnels every packet of a batch has another SA, and the former scan for each run's members
-    // cost O(n²) = 2,016 comparisons per 64-packet chunk). While the packets are parsed, each one is
-    // appended to its SA's chain (_next) through a small open-addressing table keyed by the SPI's
-    // Fibonacci hash; a generation stamp empties the table per chunk without clearing it.
-    private readonly int[] _next;
-    private readonly InboundSa?[] _groupSa;
-    private readonly int[] _groupTail;
-    private readonly int[] _groupStamp;
-    private readonly int _groupMask;
-    private readonly int _groupShift;
-    private int _generation;
-
     public EspProcessor(int maxBatch = PacketBatch.DefaultCapacity)
     {
         if (maxBatch <= 0) throw new ArgumentOutOfRangeException(nameof(maxBatch));
@@ -116,13 +103,6 @@ public sealed unsafe class EspProcessor
         _index = new int[maxBatch];
         _sa = new InboundSa?[maxBatch];
         _seq = new ulong[maxBatch];
-        _next = new int[maxBatch];
-        int slots = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, 2 * maxBatch));
-        _groupSa = new InboundSa?[slots];
-        _groupTail = new int[slots];
-        _groupStamp = new int[slots];
-        _groupMask = slots - 1;
-        _groupShift = 32 - System.Numerics.BitOperations.Log2((uint)slots);
     }
 
     public EspWorkerCounters Counters { get; } = new();
@@ -392,12 +372,6 @@ public sealed unsafe class EspProcessor
     private void DecapsulateChunk(Span<Packet> packets, SadTable.Snapshot sad)
     {
         int candidates = 0;
-        int generation = ++_generation;
-        if (generation == int.MaxValue)
-        {
-            Array.Clear(_groupStamp);
-            _generation = generation = 1;
-        }
         for (int i = 0; i < packets.Length; i++)
         {
             _sa[i] = null;
@@ -533,38 +507,19 @@ public sealed unsafe class EspProcessor
             _seq[i] = sequence;
             _esp[i] = new EspPacket(esp, espLength, (uint)(sequence >> 32));
             candidates++;
-            // Append i to its SA's chain (see _next).
-            _next[i] = -1;
-            int g = (int)((sa.Spi * 0x9E3779B1u) >> _groupShift);
-            while (true)
-            {
-                if (_groupStamp[g] != generation)
-                {
-                    _groupStamp[g] = generation;
-                    _groupSa[g] = sa;
-                    _groupTail[g] = i;
-                    break;
-                }
-                if (ReferenceEquals(_groupSa[g], sa))
-                {
-                    _next[_groupTail[g]] = i;
-                    _groupTail[g] = i;
-                    break;
-                }
-                g = (g + 1) & _groupMask;
-            }
         }
         if (candidates == 0) return;
 
-        // Runs of packets of one SA, in arrival order: one OpenBatch each (usually the whole chunk is one SA).
+        // Runs of packets of one SA: one OpenBatch each (usually the whole chunk is one SA).
         int done = 0;
         for (int first = 0; done < candidates; first++)
         {
             InboundSa? sa = _sa[first];
             if (sa is null) continue;
             int k = 0;
-            for (int j = first; j >= 0; j = _next[j])
+            for (int j = first; j < packets.Length; j++)
             {
+                if (!ReferenceEquals(_sa[j], sa)) continue;
                 _index[k] = j;
                 _runEsp[k] = _esp[j];
                 k++;
