@@ -140,10 +140,20 @@ case "$cmd" in
     # EnableHWIntrinsic=0 the default engine (what SAs are installed with) is the BCL.
     dataplane=tests/FastPath.Dataplane.Tests/FastPath.Dataplane.Tests.csproj
     espknobs="Category=KAT|FullyQualifiedName~EspRoundTripTests"
-    for knob in DOTNET_EnableAVX512=0 DOTNET_EnableAVX2=0 DOTNET_EnableHWIntrinsic=0; do
+    # FASTPATH_GHASH=pclmul: the 128-bit GHASH path with every other AVX-512 path still on.
+    for knob in DOTNET_EnableAVX512=0 DOTNET_EnableAVX2=0 DOTNET_EnableHWIntrinsic=0 FASTPATH_GHASH=pclmul; do
       run_tests "KAT, $knob" $crypto $knob -- --filter "$knobs"
       run_tests "ESP vectors, $knob" $dataplane $knob -- --filter "$espknobs"
     done
+    # The perf gate (perf-scripts/gate.sh, ~1 min): in-run ratios vs perf-scripts/baseline/gate.json,
+    # counted as one test.
+    echo "== perf gate" >&2
+    if perf-scripts/gate.sh >&2; then
+      TOTAL_PASSED=$((TOTAL_PASSED + 1))
+    else
+      echo "run.sh: perf gate failed (perf-scripts/results/gate.json)" >&2
+      TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    fi
     echo "Tests: ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed, ${TOTAL_SKIPPED} skipped"
     [ "$TOTAL_FAILED" -eq 0 ]
     ;;

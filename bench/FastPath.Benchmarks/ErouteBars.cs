@@ -109,7 +109,7 @@ internal static class ErouteBars
         return bars.All(b => b.Pass) ? 0 : 1;
     }
 
-    private static (double Ns, double WallNs, ErouteTable<TKey> Table, List<ErouteSpec<TKey>> Specs, long Memory) MeasureLookups<TKey>(int n, int seed, bool quick, bool measureMemory)
+    internal static (double Ns, double WallNs, ErouteTable<TKey> Table, List<ErouteSpec<TKey>> Specs, long Memory) MeasureLookups<TKey>(int n, int seed, bool quick, bool measureMemory)
         where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
         var w = new ErouteWorkload<TKey>(seed);

@@ -2,11 +2,12 @@
 # A FastPath gateway pair in the west/east namespaces of topology.sh (mode gateway), keyed by hand
 # (`fastpath manual`, FreeS/WAN's `ipsec spi`/`ipsec eroute` lines; docs/manual-keying.md) with fresh
 # random keys per run. IPv4 and IPv6 subnets, outer IPv4 (SPIs 0x1001/0x1002) and outer IPv6 (0x2001/0x2002).
-# Usage: fastpath.sh up TAG [SUITE] [raw|udp] [esp|pass] [extra fastpath manual options...]
+# Usage: fastpath.sh up TAG [SUITE] [raw|udp] [esp|pass|tunnels=N] [extra fastpath manual options...]
 #        fastpath.sh down TAG
 #   SUITE: aes128gcm16 (default), aes128-sha1, 3des-sha1, aes256gcm16, ...
 #   pass:  %pass eroutes instead of SAs: the same AF_PACKET forwarding without crypto (the baseline of
 #          the "ESP gateway forwards >= 80% of a bare forwarder" bar).
+#   tunnels=N: N tunnels west -> east, one SA and /32 eroute each (fp_write_many_scripts), raw ESP.
 # FASTPATH (default: dotnet src/FastPath.Cli/bin/Release/net10.0/fastpath.dll) is the command.
 set -euo pipefail
 FP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -64,13 +65,43 @@ fp_write_scripts() { # DIR SUITE ENCAP MODE
   chmod 600 "$d/west.keys" "$d/east.keys"
 }
 
+fp_write_many_scripts() { # DIR SUITE N : N tunnels west -> east (docs/performance.md, netns-matrix.sh)
+  # Tunnel i: inner 192.0.2.(2 + i/125)/32 -> 192.0.2.(130 + i%125)/32 (the sunset and sunrise /25s),
+  # its own SA (SPI 0x10000+i, own random keys) and /32 eroute on west, its inbound SA on east. The
+  # return direction (east -> west: replies, pings) is one SA pair and one /25 eroute, which is also the
+  # policy group every inbound SA of east checks decrypted packets against (docs/manual-keying.md).
+  local d=$1 suite=$2 n=$3 lens
+  lens=$(fp_keylens "$suite")
+  mkdir -p "$d/west" "$d/east"
+  /usr/bin/python3 - "$d" "$suite" "$n" "${lens% *}" "${lens#* }" <<'PY'
+import os, sys
+d, suite, n, enc, auth = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+if not 1 <= n <= 10000: sys.exit("fastpath.sh: 1..10000 tunnels")
+def spi(edst, spi, src):
+    line = f"spi --edst {edst} --spi {spi:#x} --src {src} --esp {suite} --enckey 0x{os.urandom(enc).hex()}"
+    return line + (f" --authkey 0x{os.urandom(auth).hex()}" if auth else "")
+sas = [spi("203.0.113.2", 0x10000 + i, "203.0.113.1") for i in range(n)]
+back = spi("203.0.113.1", 0x1001, "203.0.113.2")
+def src(i): return f"192.0.2.{2 + i // 125}"
+def dst(i): return f"192.0.2.{130 + i % 125}"
+west = [back] + sas + [f"eroute --add --src {src(i)}/32 --dst {dst(i)}/32 --said esp{0x10000 + i:#x}@203.0.113.2" for i in range(n)]
+east = [back] + sas + ["eroute --add --src 192.0.2.128/25 --dst 192.0.2.0/25 --said esp0x1001@203.0.113.1"]
+for name, lines in (("west", west), ("east", east)):
+    with open(f"{d}/{name}.keys", "w") as f: f.write("\n".join(lines) + "\n")
+    os.chmod(f"{d}/{name}.keys", 0o600)
+PY
+}
+
 fp_up() {
   local tag=$1 suite=${2:-aes128gcm16} encap=${3:-raw} mode=${4:-esp}
   shift $(( $# < 4 ? $# : 4 ))
   local d; d=$(fp_dir "$tag")
   fp_down "$tag"
   rm -rf "$d"; mkdir -p "$d"
-  fp_write_scripts "$d" "$suite" "$encap" "$mode"
+  case "$mode" in
+    tunnels=*) fp_write_many_scripts "$d" "$suite" "${mode#tunnels=}" ;;
+    *) fp_write_scripts "$d" "$suite" "$encap" "$mode" ;;
+  esac
   local side
   for side in west east; do
     # shellcheck disable=SC2086
@@ -80,7 +111,7 @@ fp_up() {
   done
   for side in west east; do
     local i
-    for i in $(seq 1 150); do [ -f "$d/$side/ready" ] && break; kill -0 "$(cat "$d/$side/pid")" 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq 1 600); do [ -f "$d/$side/ready" ] && break; kill -0 "$(cat "$d/$side/pid")" 2>/dev/null || break; sleep 0.1; done
     [ -f "$d/$side/ready" ] || { echo "fastpath.sh: gateway $side did not start:" >&2; cat "$d/$side/stdout" >&2; return 1; }
   done
 }

@@ -29,7 +29,7 @@ topo_down() {
 
 topo_up() {
   local tag=$1 mode=${2:-kernel}
-  local S=fp-$tag-sunset W=fp-$tag-west E=fp-$tag-east R=fp-$tag-sunrise
+  local S=fp-$tag-sunset W=fp-$tag-west E=fp-$tag-east R=fp-$tag-sunrise n
   topo_down "$tag"
   for n in "$S" "$W" "$E" "$R"; do
     ip netns add "$n"

@@ -28,7 +28,8 @@ namespace FastPath.Crypto.Intrinsics;
 // Final() absorbs everything after the bulk loop (last 8 ciphertext blocks, AAD and tail of short
 // messages, the length block) with a single reduction, since per-packet latency matters for ESP.
 // Paths: Pclmulqdq.V512 (4 blocks per instruction), Pclmulqdq.V256 (2 blocks), Pclmulqdq (1),
-// chosen by IsSupported (JIT-time constants, so only one path is compiled).
+// chosen by IsSupported, capped by FASTPATH_GHASH (GhashPath.cs; static readonly, so still JIT-time
+// constants in tier-1 code and only one path is compiled).
 internal static unsafe class Ghash
 {
     /// <summary>Number of precomputed powers of H.</summary>
@@ -40,10 +41,21 @@ internal static unsafe class Ghash
 
     public static bool IsSupported => Pclmulqdq.IsSupported && Ssse3.IsSupported;
 
-    /// <summary>Whether the 512-bit VPCLMULQDQ path is used (AES-GCM stitches it into its loop).</summary>
-    public static bool Use512 => Pclmulqdq.V512.IsSupported && Avx512BW.IsSupported;
+    /// <summary>Whether the 512-bit VPCLMULQDQ path is used (AES-GCM stitches it into its loop). A static
+    /// readonly field read once (GhashPath: the CPU, capped by FASTPATH_GHASH), which tier-1 code
+    /// folds to a constant like an IsSupported check, so only one path is compiled.</summary>
+    public static bool Use512
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => GhashPath.Use512;
+    }
 
-    public static bool Use256 => Pclmulqdq.V256.IsSupported && Avx2.IsSupported;
+    /// <summary>Whether the 256-bit VPCLMULQDQ path is used (when Use512 is false).</summary>
+    public static bool Use256
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => GhashPath.Use256;
+    }
 
     public static Vector128<byte> ReverseMask
     {
