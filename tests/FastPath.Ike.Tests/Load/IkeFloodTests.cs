@@ -14,7 +14,7 @@ using FastPath.Ike.Engine;
 using FastPath.Ike.Exchanges;
 using FastPath.Ike.Messages;
 using FastPath.Ike.Proposals;
-using FastPath.Ike.Tests.Engine;
+using FastPath.Ike.Tests.EngineRuns;
 using FastPath.Ike.Transport;
 using Microsoft.Extensions.Logging;
 using Xunit;
