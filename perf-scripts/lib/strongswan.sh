@@ -20,7 +20,9 @@
 #   sas TAG [west|east]             swanctl --list-sas (raw)
 #   down TAG                        stop every charon of TAG (by PID)
 #
-# Knobs for `east` (environment): SS_CHILD_REKEY (child rekey_time, default 1h), SS_IKE_REKEY
+# Knobs for `east` (environment): SS_CHILD_REKEY (child rekey_time, default 1h), SS_CHILD_LIFE (child
+# life_time; charon's default of rekey_time + 10 % truncates to the rekey time for a few seconds, so
+# a short rekey_time needs it or charon lets the SA expire and re-creates it instead of rekeying), SS_IKE_REKEY
 # (default 4h), SS_DPD (dpd_delay of charon and dpddelay of FastPath, 0 = off), SS_FP_KEYLIFE /
 # SS_FP_REKEYMARGIN (FastPath-side keylife/rekeymargin: FastPath-initiated rekeys), SS_RETRANSMIT_TRIES
 # (charon, default 3: a peer that stops answering is declared dead within ~10 s), SS_V6=1 (also the
@@ -116,7 +118,9 @@ connections {
         esp_proposals = $esp
         start_action = $start
         rekey_time = ${SS_CHILD_REKEY:-1h}
-        dpd_action = clear
+${SS_CHILD_LIFE:+        life_time = $SS_CHILD_LIFE
+        rand_time = 1s
+}        dpd_action = clear
       }
     }
   }

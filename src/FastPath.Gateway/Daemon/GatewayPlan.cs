@@ -302,7 +302,7 @@ public sealed class GatewayPlan
         else
         {
             localCred = new IkeCredentials { PrivateKey = PrivateKey(secrets, localId, le), Certificate = le.Cert is null ? null : Cert(le.Cert) };
-            remoteCred = new IkeCredentials { PublicKey = PeerKey(re), TrustedCas = re.Ca is null || re.Ca.StartsWith('%') ? null : new X509Certificate2Collection(Cert(re.Ca)) };
+            remoteCred = new IkeCredentials { PublicKey = PeerKey(re), TrustedCas = TrustedCas(re.Ca, config) };
         }
         var auth = pubkey ? IkeAuthKind.PublicKey : IkeAuthKind.Psk;
         int lp = le.IkePort ?? ctx.IkePort, rp = re.IkePort ?? ctx.IkePort;
@@ -415,6 +415,29 @@ public sealed class GatewayPlan
         }
         return null; // the peer sends a certificate, checked against the CAs
     }
+
+    /// <summary>The CAs a peer's certificate must chain to. rightca= is, as in Libreswan and strongSwan, the CA's
+    /// distinguished name (matched against the certificates in &lt;dir of ipsec.conf&gt;/ipsec.d/cacerts, as
+    /// /etc/ipsec.d/cacerts for /etc/ipsec.conf), or a certificate file; without it (or %any/%same) every CA there is trusted.</summary>
+    private static X509Certificate2Collection? TrustedCas(string? ca, IpsecConfig config)
+    {
+        if (ca is not null && !ca.StartsWith('%') && !ca.Contains('=', StringComparison.Ordinal))
+            return new X509Certificate2Collection(Cert(ca));
+        string dir = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(config.Path.Length > 0 ? config.Path : ".")) ?? "/etc", "ipsec.d", "cacerts");
+        var all = new X509Certificate2Collection();
+        if (System.IO.Directory.Exists(dir))
+            foreach (string f in System.IO.Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal))
+                all.Add(Cert(f));
+        if (ca is null || ca.StartsWith('%')) return all.Count > 0 ? all : null;
+        var wanted = new X500DistinguishedName(ca.Trim('"'));
+        var match = new X509Certificate2Collection();
+        foreach (var c in all)
+            if (c.SubjectName.RawData.AsSpan().SequenceEqual(wanted.RawData) || string.Equals(Normalize(c.Subject), Normalize(wanted.Name), StringComparison.OrdinalIgnoreCase))
+                match.Add(c);
+        return match.Count > 0 ? match : throw new PlanException($"rightca=\"{ca}\": no CA certificate with that subject in {dir}");
+    }
+
+    private static string Normalize(string dn) => string.Join(",", dn.Split(',').Select(p => p.Trim()).Order(StringComparer.OrdinalIgnoreCase));
 
     private static X509Certificate2 Cert(string file)
     {

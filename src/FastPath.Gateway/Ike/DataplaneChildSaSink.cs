@@ -206,6 +206,12 @@ public sealed class DataplaneChildSaSink : IChildSaSink, IDisposable
             Group g = GroupOf(sa);
             SaHandle h = _dp.InstallInboundInGroup(p, g.Id);
             _inbound[sa.InboundSpi] = new SaEntry { Handle = h, ReqId = sa.ReqId, Connection = sa.Connection };
+            // The engine answers the exchange (and the peer starts sending on the SA: a CHILD_SA rekey's
+            // initiator switches its outbound as soon as it has our response) right after this returns, so
+            // the owner worker must hold the SA by then; else the peer's first packets drop as NoState
+            // (one lost ping per charon-initiated rekey at 10 ms intervals before this wait).
+            if (_dp.IsRunning && !_dp.WaitForCommands(CommandTimeout))
+                throw new TimeoutException($"{sa}: the dataplane did not apply the inbound SA within {CommandTimeout.TotalSeconds:0.#} s");
         }
         _log.LogInformation("{Sa}: inbound SA 0x{Spi:x8} installed ({Suite}{Encap}), policy group {Group}", sa, sa.InboundSpi, p.Suite,
             sa.UdpEncapsulation ? $" udp-encap {sa.LocalPort}<-{sa.RemotePort}" : "", sa.ReqId);

@@ -93,10 +93,10 @@ public sealed partial class Testbed : IDisposable
     }
 
     /// <summary>Pings from <paramref name="ns"/>; returns (sent, received, output).</summary>
-    public (int Sent, int Received, string Output) Ping(string ns, string target, int count = 5, string options = "")
+    public (int Sent, int Received, string Output) Ping(string ns, string target, int count = 5, string options = "", int timeoutMs = 30_000)
     {
         string v6 = target.Contains(':', StringComparison.Ordinal) ? "-6 " : "";
-        string output = Sh($"ip netns exec {ns} ping {v6}-n -c {count} -i 0.2 -W 1 {options} {target}", check: false, timeoutMs: 30_000);
+        string output = Sh($"ip netns exec {ns} ping {v6}-n -c {count} -i 0.2 -W 1 {options} {target}", check: false, timeoutMs: timeoutMs);
         var m = PingStats().Match(output);
         return m.Success ? (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), output) : (0, 0, output);
     }
