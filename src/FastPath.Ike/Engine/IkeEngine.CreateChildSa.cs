@@ -169,6 +169,12 @@ public sealed partial class IkeEngine
         old.PendingReplacement = null;
         _responderNonces.Remove(next.InboundSpi);
         if (sa.Children.Contains(next) && next.OutboundPending) InstallOutboundOf(sa, next);
+        DeleteRekeyedInbound(sa, old);
+    }
+
+    /// <summary>The last step of either side of a child rekey: the old SA's inbound half goes from the dataplane.</summary>
+    private void DeleteRekeyedInbound(IkeSa sa, ChildSa old)
+    {
         try { _sink.DeleteInbound(old.InboundSpi); }
 #pragma warning disable CA1031
         catch (Exception e) { LogInternalError(e); }
@@ -381,16 +387,7 @@ public sealed partial class IkeEngine
     {
         if (!sa.Children.Remove(old)) return;
         old.CancelTimers();
-        try { _sink.DeleteInbound(old.InboundSpi); }
-#pragma warning disable CA1031
-        catch (Exception e) { LogInternalError(e); }
-#pragma warning restore CA1031
-        _inboundSpis.Remove(old.InboundSpi);
-        LogChildDeleted(sa.Connection.Name, old.Serial, old.InboundSpi, old.OutboundSpi, "rekeyed");
-        try { _observer?.ChildSaDown(sa.Connection, old.Install, rekey: true, "rekeyed"); }
-#pragma warning disable CA1031
-        catch (Exception e) { LogInternalError(e); }
-#pragma warning restore CA1031
+        DeleteRekeyedInbound(sa, old);
     }
 
     // ---- IKE SA rekey ----------------------------------------------------------------------
