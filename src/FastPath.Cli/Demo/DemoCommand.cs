@@ -49,7 +49,7 @@ public sealed class DemoOptions
 public static class DemoCommand
 {
     /// <summary>The keying the demo uses unless told otherwise.</summary>
-    public const string DefaultKeying = "manual";
+    public const string DefaultKeying = "ikev2";
     private static readonly string[] RequiredTools = ["ip", "ping", "iperf3", "nft"];
     private static readonly Dictionary<string, string> DebianPackage = new()
     {
@@ -69,11 +69,10 @@ public static class DemoCommand
         if (options.Seconds is < 1 or > 120) { stderr.WriteLine($"fastpath demo: --seconds {options.Seconds}: expected 1..120"); return 2; }
         if (options.Keying is not ("manual" or "ikev2")) { stderr.WriteLine($"fastpath demo: --keying '{options.Keying}': expected manual or ikev2"); return 2; }
         if (options.Io is not ("afpacket" or "afxdp" or "auto")) { stderr.WriteLine($"fastpath demo: --io '{options.Io}': expected afpacket, afxdp or auto"); return 2; }
-        if (options.Keying == "manual")
-        {
-            try { Crypto.Esp.EspSuite.Parse(options.Suite); }
-            catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException) { stderr.WriteLine($"fastpath demo: --suite '{options.Suite}': {e.Message}"); return 2; }
-        }
+        // --suite picks the manual keys' suite; IKEv2 negotiates its own (IkeProposal / EspProposal), but a bad
+        // value is refused either way rather than silently ignored.
+        try { Crypto.Esp.EspSuite.Parse(options.Suite); }
+        catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException) { stderr.WriteLine($"fastpath demo: --suite '{options.Suite}': {e.Message}"); return 2; }
         if (Libc.geteuid() != 0)
         {
             stderr.WriteLine("fastpath demo: needs root (it creates network namespaces, opens raw packet sockets and loads an nft table):");

@@ -32,6 +32,17 @@ namespace FastPath.Ike.Engine;
 // IKE_AUTH initiator's traffic.
 public sealed partial class IkeEngine
 {
+    /// <summary>True when the TSi/TSr of an IKE_AUTH request narrow to something non-empty under <paramref name="c"/>.</summary>
+    private static bool ChildTsFit(IkeConnection c, IReadOnlyList<IkePayload> request, IkeSa sa)
+    {
+        TsPayload? tsi = null, tsr = null;
+        foreach (var x in request)
+            if (x is TsPayload t) { if (t.IsInitiator) tsi ??= t; else tsr ??= t; }
+        if (tsi is null || tsr is null) return false;
+        return TrafficSelectors.Narrow(tsi.Selectors, RemoteTsOf(c, sa.Remote)).Count > 0
+            && TrafficSelectors.Narrow(tsr.Selectors, LocalTsOf(c, sa.Local)).Count > 0;
+    }
+
     private static IReadOnlyList<TrafficSelector> LocalTsOf(IkeConnection c, IPEndPoint local) =>
         c.LocalTs.Count > 0 ? c.LocalTs : [TrafficSelectors.FromAddress(local.Address)];
 
@@ -74,7 +85,10 @@ public sealed partial class IkeEngine
         sa.LocalAuthMethod = auth.Method;
         var inner = new List<IkePayload> { idi };
         inner.AddRange(AuthPayloads.Certs(c));
-        bool otherUp = _sas.Values.Any(s => s != sa && s.State == IkeSaState.Established && s.Remote.Address.Equals(sa.Remote.Address));
+        // RFC 7296 §2.4: INITIAL_CONTACT asserts this is the only IKE SA with the peer. Several conns to one
+        // peer (e.g. an IPv4 and an IPv6 subnet pair) start together: any other live SA to it, established
+        // or still being set up, means this one must not send it (else the peer deletes its sibling).
+        bool otherUp = _sas.Values.Any(s => s != sa && s.State != IkeSaState.Deleting && s.Remote.Address.Equals(sa.Remote.Address));
         if (!otherUp) inner.Add(new NotifyPayload(NotifyType.InitialContact, []));
         if (AuthPayloads.CertReq(c) is { } cr) inner.Add(cr);
         if (c.RemoteId is not null) inner.Add(new IdPayload(false, c.RemoteId.Type, c.RemoteId.Data));
@@ -219,7 +233,10 @@ public sealed partial class IkeEngine
         var conn = Candidates(sa.Local, sa.Remote)
             .Where(c => ExpectedPeerId(c) is not { } e || e.Matches(peerId))
             .Where(c => idrReq is null || LocalIdOf(c, sa.Local).Matches(new IkeIdentity(idrReq.IdType, idrReq.Data)))
-            .OrderBy(c => c == sa.Connection ? 0 : 1)
+            // Several conns may share peer and identities (one per subnet pair): the one whose selectors fit
+            // the proposed CHILD_SA wins (strongSwan's "switching to peer config"), then the IKE_SA_INIT choice.
+            .OrderBy(c => ChildTsFit(c, p, sa) ? 0 : 1)
+            .ThenBy(c => c == sa.Connection ? 0 : 1)
             .FirstOrDefault(c => c == sa.Connection || ProposalSelector.TrySelectIke(IkeOffer(c), [SuiteProposal(sa.Suite!)], out _, out _, out _));
         string why = "";
         bool ok = conn is not null;
