@@ -166,6 +166,8 @@ internal static class DaemonVerbs
             Console.Error.WriteLine($"fastpath stop: {e.Message}");
             return e.Exit;
         }
+        // The daemon exits after it has drained its SAs; the CLI has no child handle on it, so it polls /proc
+        // every 100 ms for at most 30 s (control plane, once per `stop`).
         for (int i = 0; i < 300 && pid > 0 && Directory.Exists($"/proc/{pid}") && !IsZombie(pid); i++) Thread.Sleep(100);
         if (pid > 0 && Directory.Exists($"/proc/{pid}") && !IsZombie(pid))
         {

@@ -62,11 +62,6 @@ internal static class Program
             Console.Error.WriteLine($"fastpath: {e.Message}");
             return ExitCodes.Usage;
         }
-        catch (NotImplementedException)
-        {
-            Console.Error.WriteLine($"fastpath {args.FirstOrDefault()}: not part of this build yet");
-            return ExitCodes.Failed;
-        }
     }
 
     internal static Option<string> RunDirOption() => new("--rundir")

@@ -74,7 +74,7 @@ public sealed class ControlHandlers
         catch (ConfigException e) { return ControlResponse.Failure(ExitCodes.BadConfig, "configuration errors (nothing changed):\n" + e.Message); }
         catch (PlanException e) { return ControlResponse.Failure(ExitCodes.BadConfig, e.Message); }
         catch (ManualKeyException e) { return ControlResponse.Failure(ExitCodes.BadConfig, e.Message); }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or NotImplementedException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
         {
             return ControlResponse.Failure(ExitCodes.Failed, e.Message);
         }

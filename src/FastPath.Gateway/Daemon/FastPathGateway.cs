@@ -159,7 +159,7 @@ public sealed partial class FastPathGateway : IDisposable
         if (_runtime is null) return;
         _stopping = true;
         foreach (ConnEntry c in _conns.Values) if (c.Routed || c.State == ConnectionState.Up) RunUpdown(c, c.State == ConnectionState.Up ? "down" : "unroute");
-        try { _engine?.Stop(); } catch (NotImplementedException) { }
+        _engine?.Stop();
         _engine?.Dispose();
         _transport?.Dispose();
         _metrics?.Dispose();
@@ -428,7 +428,7 @@ public sealed partial class FastPathGateway : IDisposable
                     break;
             }
         }
-        catch (Exception e) when (e is PlanException or InvalidOperationException or ArgumentException or ManualKeyException or NotImplementedException)
+        catch (Exception e) when (e is PlanException or InvalidOperationException or ArgumentException or ManualKeyException)
         {
             c.State = ConnectionState.Failed;
             c.Error = e.Message.Split('\n')[0].Trim();
@@ -443,19 +443,8 @@ public sealed partial class FastPathGateway : IDisposable
     private void ApplyAutoIke(ConnEntry c)
     {
         if (_engine is null || _sink is null || c.State == ConnectionState.Failed) return;
-        try
-        {
-            switch (c.Plan.Config.Auto)
-            {
-                // auto=start: the engine initiates by itself (StartAction.Start, on Start or on add).
-                case AutoAction.Route: RouteLocked(c); break;
-            }
-        }
-        catch (NotImplementedException e)
-        {
-            c.State = ConnectionState.Failed;
-            c.Error = e.Message;
-        }
+        // auto=start: the engine initiates by itself (StartAction.Start, on Start or on add).
+        if (c.Plan.Config.Auto == AutoAction.Route) RouteLocked(c);
     }
 
     private void DeleteLocked(string name)
@@ -612,23 +601,13 @@ public sealed partial class FastPathGateway : IDisposable
         try
         {
             ILogger ikeLog = _loggers.CreateLogger("FastPath.Ike");
-            try { _sink = new DataplaneChildSaSink(Running.Dataplane, ikeLog); }
-            catch (NotImplementedException)
-            {
-                _ikeUnavailable = "the dataplane side of IKE (Gateway/Ike/DataplaneChildSaSink) is not part of this build yet; IKE conns are parsed but cannot run";
-                _log.LogError("{Reason}", _ikeUnavailable);
-                return null;
-            }
+            _sink = new DataplaneChildSaSink(Running.Dataplane, ikeLog);
             _transport = new UdpIkeTransport([IPAddress.Any, IPAddress.IPv6Any], _options.IkePort, _options.NatTPort, ikeLog);
             _engine = new IkeEngine(new IkeEngineOptions { NatTPort = _options.NatTPort, UniqueIds = _config?.Setup.UniqueIds is not (UniqueIdsPolicy.No or UniqueIdsPolicy.Never) },
                 _transport, _sink, ikeLog, new UpdownObserver(this));
             _transport.Start(_engine.OnDatagram);
             if (Running.Dataplane.IsRunning) _engine.Start();
             return _engine;
-        }
-        catch (NotImplementedException)
-        {
-            _ikeUnavailable = "the IKE engine is not part of this build yet (FastPath.Ike placeholder); IKE conns are parsed but cannot run";
         }
         catch (SocketException e)
         {
@@ -664,8 +643,7 @@ public sealed partial class FastPathGateway : IDisposable
         IkeEngine? engine = _engine;
         DataplaneChildSaSink? sink = _sink;
         if (engine is null || sink is null) return false;
-        try { return sink.Dispatch(e, engine); }
-        catch (NotImplementedException) { return false; }
+        return sink.Dispatch(e, engine);
     }
 
     private void ApplyFailureShunt(ConnEntry c, DataplaneEvent e)

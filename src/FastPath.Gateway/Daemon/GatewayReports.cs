@@ -104,8 +104,7 @@ public sealed partial class FastPathGateway
     {
         IkeEngine? e = _engine;
         if (e is null) return null;
-        try { return e.GetStatus(); }
-        catch (NotImplementedException) { return null; }
+        return e.GetStatus();
     }
 
     public StatusReport Status()

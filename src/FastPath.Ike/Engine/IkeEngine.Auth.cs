@@ -426,7 +426,11 @@ public sealed partial class IkeEngine
         catch (Exception e)
         {
             LogInstallFailed(c.Name, install.ChildSerial, e.Message);
-            try { _sink.DeleteInbound(inboundSpi); } catch (Exception) { }
+            // Roll back the half-installed pair; a second failure is logged, not thrown (the engine thread must survive).
+            try { _sink.DeleteInbound(inboundSpi); }
+#pragma warning disable CA1031
+            catch (Exception rollback) { LogInternalError(rollback); }
+#pragma warning restore CA1031
             _inboundSpis.Remove(inboundSpi);
             return false;
         }

@@ -215,7 +215,11 @@ public sealed partial class IkeEngine
         catch (Exception e)
         {
             LogInstallFailed(sa.Connection.Name, install.ChildSerial, e.Message);
-            try { _sink.DeleteInbound(install.InboundSpi); } catch (Exception) { }
+            // Roll back the half-installed pair; a second failure is logged, not thrown (the engine thread must survive).
+            try { _sink.DeleteInbound(install.InboundSpi); }
+#pragma warning disable CA1031
+            catch (Exception rollback) { LogInternalError(rollback); }
+#pragma warning restore CA1031
             _inboundSpis.Remove(install.InboundSpi);
             return false;
         }

@@ -320,11 +320,20 @@ public sealed class DataplaneChildSaSinkTests
         g.Pump();
         Assert.True(g.West.TryReadEvent(out DataplaneEvent ev));
         Assert.True(sink.Dispatch(ev, new FakeIkeTarget()));
-        System.Threading.Thread.Sleep(400); // no Dispatch, no ExpireAcquires call: the timer resolves it
-        g.Pump();
-        g.FromSunset(SinkPair.Udp(Sunset, Sunrise, 2));
-        g.Pump();
-        Assert.True(g.West.TryReadEvent(out DataplaneEvent again), "a new ACQUIRE after the failed one");
+        // No Dispatch, no ExpireAcquires call: only the sink's timer (100 ms timeout, 50 ms period) can resolve
+        // it. Poll for up to 3 s rather than guess one sleep: the timer thread is scheduled by a loaded machine.
+        DataplaneEvent again = default;
+        bool reacquired = false;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (uint seq = 2; !reacquired && sw.Elapsed < TimeSpan.FromSeconds(3); seq++)
+        {
+            System.Threading.Thread.Sleep(100);
+            g.Pump();
+            g.FromSunset(SinkPair.Udp(Sunset, Sunrise, seq));
+            g.Pump();
+            reacquired = g.West.TryReadEvent(out again);
+        }
+        Assert.True(reacquired, "no new ACQUIRE within 3 s after the pending one should have expired on the timer");
         Assert.Equal(DataplaneEventKind.Acquire, again.Kind);
     }
 
