@@ -21,6 +21,10 @@ public abstract class AeadCipher : IDisposable
     public const int NonceSize = 12;
     public const int MaxTagSize = 16;
 
+    /// <summary>The key lines a packet touches, for dataplanes that prefetch the key material of the
+    /// next packets of a multi-SA batch (Esp/KeyPrefetch.cs); default: nothing to prefetch.</summary>
+    public virtual Esp.KeyPrefetch KeyPrefetch => default;
+
     /// <summary>Key length in bytes (16/32 for AES-GCM, 32 for ChaCha20-Poly1305).</summary>
     public abstract int KeySize { get; }
 

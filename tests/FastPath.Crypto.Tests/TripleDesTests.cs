@@ -472,17 +472,13 @@ public unsafe class TripleDesTests
         fixed (byte* d = data, v = iv)
         {
             for (int i = 0; i < jobs.Length; i++) jobs[i] = new CbcJob(v, d + 1424 * i, d + 1424 * i, 1416 - 8 * i);
-            cbc.Encrypt(iv, data.AsSpan(0, 1416), data.AsSpan(0, 1416));
-            cbc.Decrypt(iv, data.AsSpan(0, 1416), data.AsSpan(0, 1416));
-            cbc.EncryptMulti(jobs);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 20; i++)
+            long allocated = AllocationProbe.Allocated(() =>
             {
                 cbc.Encrypt(iv, data.AsSpan(0, 1416), data.AsSpan(0, 1416));
                 cbc.Decrypt(iv, data.AsSpan(0, 1416), data.AsSpan(0, 1416));
                 cbc.EncryptMulti(jobs);
-            }
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            }, iterations: 20);
+            Assert.Equal(0, allocated);
         }
     }
 }

@@ -64,6 +64,8 @@ internal sealed unsafe class EspCipherMacTransform : EspTransform
     }
 
     [SkipLocalsInit]
+    public override bool BatchesAcrossPackets => true;
+
     public override void SealBatch(ReadOnlySpan<EspPacket> packets)
     {
         CbcJob* cbcJobs = stackalloc CbcJob[BatchChunk];

@@ -22,6 +22,7 @@ internal sealed unsafe class NativeKeyBuffer : IDisposable
         byte* p = (byte*)NativeMemory.AlignedAlloc((nuint)length, 64);
         NativeMemory.Clear(p, (nuint)length);
         _handle = (nint)p;
+        Diagnostics.NativeKeyMemory.Allocated(length);
     }
 
     /// <summary>Base pointer; valid until <see cref="Dispose"/>.</summary>
@@ -54,6 +55,7 @@ internal sealed unsafe class NativeKeyBuffer : IDisposable
         {
             CryptographicOperations.ZeroMemory(new Span<byte>((byte*)p, Length));
             NativeMemory.AlignedFree((void*)p);
+            Diagnostics.NativeKeyMemory.Freed(Length);
         }
     }
 }

@@ -70,6 +70,72 @@ internal sealed unsafe class AesGcmNi : AeadCipher
 
     public override int KeySize => _keySize;
 
+    /// <summary>Round keys (lines 0-3) and the low powers of H with their Karatsuba values
+    /// (H^8..H^1: short packets); a long packet also uses every power (bulk loop, Finish512).</summary>
+    public override Esp.KeyPrefetch KeyPrefetch
+    {
+        get
+        {
+            int roundKeys = 16 * (_rounds + 1);
+            int low = TableOffset + (int)(Ghash.PowerPtr((byte*)0, 8) - (byte*)0);
+            int lowK = TableOffset + (int)(Ghash.KaratsubaPtr((byte*)0, 8) - (byte*)0);
+            ulong small = Esp.KeyPrefetch.Lines(0, roundKeys) | Esp.KeyPrefetch.Lines(low, 8 * 16) | Esp.KeyPrefetch.Lines(lowK, 8 * 16);
+            ulong large = small | Esp.KeyPrefetch.Lines(TableOffset, Ghash.TableBytes);
+            return new Esp.KeyPrefetch((nint)_keys.Pointer, small, large);
+        }
+    }
+
+    /// <summary>The key buffer (round keys, then the GHASH table) for <see cref="SealEsp"/>/<see cref="OpenEsp"/>;
+    /// valid until <see cref="Dispose(bool)"/>.</summary>
+    internal byte* KeyPointer => _keys.Pointer;
+
+    internal int Rounds => _rounds;
+
+    /// <summary>
+    /// ESP (RFC 4106) seal straight from a key buffer pointer, with no object between the transform and
+    /// the keys (a multi-SA batch touches one SA's keys per packet; every pointer hop is a cache miss):
+    /// nonce = salt ‖ esp[8..16), AAD = <paramref name="aad"/> (8 or 12 bytes), payload at esp + 16,
+    /// the tag truncated to <paramref name="icvLength"/> after it. Same result as <see cref="Encrypt"/>.
+    /// </summary>
+    [SkipLocalsInit]
+    internal static void SealEsp(byte* keys, int rounds, uint salt, byte* esp, int payloadLength, int icvLength, byte* aad, int aadLength)
+    {
+        byte* nonce = stackalloc byte[16];
+        *(uint*)nonce = salt;
+        *(ulong*)(nonce + 4) = *(ulong*)(esp + 8);
+        byte* payload = esp + 16;
+        Vector128<byte> full = EncryptCore(keys, rounds, nonce, payload, payload, payloadLength, aad, aadLength);
+        byte* t = payload + payloadLength;
+        if (icvLength == 16)
+        {
+            full.Store(t);
+        }
+        else
+        {
+            byte* f = (byte*)&full;
+            for (int i = 0; i < icvLength; i++) t[i] = f[i];
+        }
+    }
+
+    /// <summary>ESP open from a key buffer pointer (see <see cref="SealEsp"/>): verifies the tag in constant
+    /// time after the single pass and clears the payload when it does not verify (no plaintext left).</summary>
+    [SkipLocalsInit]
+    internal static bool OpenEsp(byte* keys, int rounds, uint salt, byte* esp, int payloadLength, int icvLength, byte* aad, int aadLength)
+    {
+        byte* nonce = stackalloc byte[16];
+        *(uint*)nonce = salt;
+        *(ulong*)(nonce + 4) = *(ulong*)(esp + 8);
+        byte* payload = esp + 16;
+        byte* t = payload + payloadLength;
+        Vector128<byte> full = DecryptCore(keys, rounds, nonce, payload, payload, payloadLength, aad, aadLength);
+        Vector128<byte> received = icvLength == 16 ? Vector128.Load(t) : Ghash.LoadPartial(t, icvLength);
+        Vector128<byte> inTag = Vector128.LessThan(
+            Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector128.Create((byte)icvLength));
+        bool ok = ((full ^ received) & inTag) == Vector128<byte>.Zero;
+        if (!ok) new Span<byte>(payload, payloadLength).Clear();
+        return ok;
+    }
+
     [SkipLocalsInit]
     public override void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext,
         Span<byte> tag, ReadOnlySpan<byte> associatedData)
