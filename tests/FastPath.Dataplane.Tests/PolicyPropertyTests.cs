@@ -99,6 +99,33 @@ public class PolicyPropertyTests
     [InlineData(20_000, 22)]
     public void Ipv6SingleUpdatesMatchBruteForce(int count, int seed) => SingleUpdates<UInt128>(count, seed);
 
+    /// <summary>One random single update: op = rng.Next(10) below deleteBelow deletes, below replaceBelow replaces an action, else adds fresh() (if new).</summary>
+    private static void ChurnOne<TKey>(ErouteTable<TKey> table, List<ErouteSpec<TKey>> live, Random rng, int deleteBelow, int replaceBelow, Func<ErouteSpec<TKey>> fresh)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        int op = rng.Next(10);
+        if (op < deleteBelow && live.Count > 0)
+        {
+            int at = rng.Next(live.Count);
+            Assert.True(table.Delete(live[at].Selector));
+            live[at] = live[^1];
+            live.RemoveAt(live.Count - 1);
+        }
+        else if (op < replaceBelow && live.Count > 0)
+        {
+            int at = rng.Next(live.Count);
+            live[at] = live[at] with { Action = ErouteAction.Sa((uint)rng.Next(0x100, 0x10000)) };
+            table.Replace(live[at].Selector, live[at].Action, live[at].Peer);
+        }
+        else
+        {
+            ErouteSpec<TKey> s = fresh();
+            if (table.TryGet(s.Selector, out _)) return;
+            table.Add(s.Selector, s.Action, s.Peer);
+            live.Add(s);
+        }
+    }
+
     private static void SingleUpdates<TKey>(int count, int seed) where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
         var w = new ErouteWorkload<TKey>(seed);
@@ -112,30 +139,7 @@ public class PolicyPropertyTests
             live.Add(s);
         }
         CheckAgainstReference(table, w, 3000);
-        for (int i = 0; i < count; i++)
-        {
-            int op = rng.Next(10);
-            if (op < 5 && live.Count > 0)
-            {
-                int at = rng.Next(live.Count);
-                Assert.True(table.Delete(live[at].Selector));
-                live[at] = live[^1];
-                live.RemoveAt(live.Count - 1);
-            }
-            else if (op < 7 && live.Count > 0)
-            {
-                int at = rng.Next(live.Count);
-                live[at] = live[at] with { Action = ErouteAction.Sa((uint)rng.Next(0x100, 0x10000)) };
-                table.Replace(live[at].Selector, live[at].Action, live[at].Peer);
-            }
-            else
-            {
-                ErouteSpec<TKey> s = w.NextSpec();
-                if (table.TryGet(s.Selector, out _)) continue;
-                table.Add(s.Selector, s.Action, s.Peer);
-                live.Add(s);
-            }
-        }
+        for (int i = 0; i < count; i++) ChurnOne(table, live, rng, deleteBelow: 5, replaceBelow: 7, w.NextSpec);
         Assert.Equal(live.Count, table.Count);
         CheckAgainstReference(table, w, 3000);
         // Delete down to a handful: nodes collapse back into buckets.
@@ -224,6 +228,60 @@ public class PolicyPropertyTests
             }
         }
         CheckAgainstReference(table, w, 4000);
+    }
+
+    /// <summary>
+    /// The compiled IPv4 stage's incremental updates, interleaved at random: single adds (the
+    /// realistic mix, plus wide /1-/8 prefixes for the per-/8 lists, /9-/16 for the /16 lists and
+    /// bursts into one /16 so that its block grows past DestIndex.SplitAbove and is split during the
+    /// updates), replaces and deletes, checked against the brute-force reference (scalar lookups and
+    /// the interleaved batch of the index, and the trie) every few operations, not only at the end.
+    /// </summary>
+    [Theory]
+    [InlineData(3_000, 51)]
+    [InlineData(40_000, 52)]
+    public void Ipv4InterleavedSingleUpdatesWithCompiledStageMatchBruteForce(int count, int seed)
+    {
+        var w = new ErouteWorkload<uint>(seed);
+        var rng = new Random(seed);
+        var table = new ErouteTable<uint>();
+        var live = new List<ErouteSpec<uint>>(w.Table(count));
+        table.ReplaceAll(live);
+        Assert.NotNull(table.Current.Index);
+        uint dense = 0xC6120000u | ((uint)rng.Next(256) << 24 & 0x0F000000u); // one /16 that fills up
+        int splitsBefore = table.Current.Index!.Stats().Splits;
+        void Check(int packets)
+        {
+            CheckAgainstReference(table, w, packets);
+            ErouteSnapshot<uint> snap = table.Current;
+            var entries = table.List();
+            var reference = entries.Select(e => (e.Selector, e.Id)).ToList();
+            FlowKey<uint>[] keys = w.Packets(entries.Select(e => new ErouteSpec<uint>(e.Selector, e.Action)).ToList(), packets);
+            var batch = new ErouteMatch[keys.Length];
+            snap.Index!.LookupBatch(keys, batch);
+            for (int i = 0; i < keys.Length; i++)
+            {
+                int want = BruteForce(reference, keys[i]);
+                if (batch[i].Id != want) Assert.Fail($"packet {keys[i]}: interleaved batch {batch[i].Id}, reference {want}");
+            }
+        }
+        ErouteSpec<uint> Fresh()
+        {
+            int kind = rng.Next(20);
+            if (kind >= 6) return w.NextSpec();
+            int len = kind switch { 0 => rng.Next(1, 9), 1 => rng.Next(9, 17), _ => rng.Next(17, 33) };
+            uint dst = kind >= 2 ? dense | (uint)rng.Next(65536) : (uint)rng.Next() << 1;
+            var sel = new ErouteSelector<uint>(rng.Next(2) == 0 ? 0u : 0xC0A80000u, rng.Next(2) == 0 ? 0 : 16, dst & KeyBits<uint>.Mask(len), len);
+            return new ErouteSpec<uint>(sel, rng.Next(5) == 0 ? ErouteAction.Drop : ErouteAction.Sa((uint)rng.Next(0x100, 0x10000)));
+        }
+        for (int i = 0; i < 1200; i++)
+        {
+            ChurnOne(table, live, rng, deleteBelow: 3, replaceBelow: 5, Fresh);
+            if (i % 40 == 39) Check(300);
+        }
+        Assert.Equal(live.Count, table.Count);
+        Assert.True(table.Current.Index!.Stats().Splits > splitsBefore, "the dense /16 was not split by single adds");
+        Check(3000);
     }
 
     [Fact]

@@ -17,8 +17,10 @@ namespace FastPath.Dataplane.Esp;
 //
 // The inner packet never moves: the ESP header and IV go into the headroom in front of it, the
 // trailer and ICV into the tailroom behind it, the outer header in front of those. Transport mode
-// (§3.1.1) moves only the IP header (20-60 bytes) forward to make room. Then the whole batch is
-// sealed with one EspTransform.SealBatch call (multi-buffer CBC/HMAC across packets).
+// (§3.1.1) moves only the IP header (20-60 bytes) forward to make room. A batch may mix SAs (one
+// SA per packet, Encapsulate(packets, sas)): every SA's hot lines (transform, key schedule / GHASH
+// powers, counters) are prefetched before any packet is laid out, then the whole batch is sealed
+// with one EspTransform.SealMixed call (runs of one SA: SealBatch, multi-buffer CBC/HMAC).
 // IVs: GCM, ChaCha20-Poly1305, GMAC and CTR use the 64-bit sequence number as the explicit IV
 // (RFC 4106 §3.1, RFC 7634 §2, RFC 4543 §3.1, RFC 3686 §3.1 permit it): unique per key because the
 // sequence number never cycles (the SA stops at exhaustion, SeqCycled). CBC uses CbcIvGenerator
@@ -33,10 +35,13 @@ namespace FastPath.Dataplane.Esp;
 //   2. classify: protocol 50 → ESP; UDP to 4500 → a single 0xFF byte is a NAT keepalive (counted
 //      NatKeepalive drop, RFC 3948 §2.3), four zero bytes the non-ESP marker of IKE (verdict
 //      ToControlPlane, RFC 3948 §2.2), anything else ESP-in-UDP; other traffic → NotEsp;
-//   3. SAD lookup by SPI (and the outer destination when the SA has one) → NoState;
+//   3. SAD lookup by SPI (and the outer destination when the SA has one) → NoState; staged for
+//      batches spread over many SAs: every packet's SAD slot is prefetched while the chunk is parsed,
+//      then the SAs are found and prefetched, then their replay windows, transforms and keys;
 //   4. length checks (Runt, BadLength) and the replay check with ESN inference BEFORE any crypto
 //      (RFC 4303 §3.4.3), so duplicates cost no decryption;
-//   5. one OpenBatch per run of packets of one SA: ICV verified, then decrypted in place;
+//   5. one EspTransform.OpenMixed for the chunk (packets gathered by SA when a transform is
+//      multi-buffer, else in batch order): ICV verified, then decrypted in place;
 //   6. only now, for packets whose ICV verified, the replay window is updated (CheckAndUpdate
 //      re-checks: two copies in one batch), padding (1, 2, 3, ...) and the pad length validated
 //      (BadPadding), next header 59 dropped as a TFC dummy (DummyPacket, RFC 4303 §2.6), the inner
@@ -92,6 +97,19 @@ public sealed unsafe class EspProcessor
     private readonly int[] _index;
     private readonly InboundSa?[] _sa;
     private readonly ulong[] _seq;
+    // Multi-SA batches: the SA of every packet of a chunk (outbound), the transform of every packet
+    // handed to EspTransform.SealMixed/OpenMixed, and the ESP packets of a seal grouped by SA.
+    private readonly OutboundSa?[] _outSa;
+    private readonly EspTransform[] _transforms;
+    private readonly EspTransform[] _runTransforms;
+    // Inbound stages: per packet the SPI, ESP header address and length, outer destination; per SA
+    // group of a chunk its first index into _runEsp and the SA.
+    private readonly uint[] _spiOf;
+    private readonly nint[] _espAt;
+    private readonly int[] _espLength;
+    private readonly IpAddress16[] _destination;
+    private readonly int[] _groupStart;
+    private readonly InboundSa?[] _groupSa;
 
     public EspProcessor(int maxBatch = PacketBatch.DefaultCapacity)
     {
@@ -103,6 +121,15 @@ public sealed unsafe class EspProcessor
         _index = new int[maxBatch];
         _sa = new InboundSa?[maxBatch];
         _seq = new ulong[maxBatch];
+        _outSa = new OutboundSa?[maxBatch];
+        _transforms = new EspTransform[maxBatch];
+        _runTransforms = new EspTransform[maxBatch];
+        _spiOf = new uint[maxBatch];
+        _espAt = new nint[maxBatch];
+        _espLength = new int[maxBatch];
+        _destination = new IpAddress16[maxBatch];
+        _groupStart = new int[maxBatch + 1];
+        _groupSa = new InboundSa?[maxBatch];
     }
 
     public EspWorkerCounters Counters { get; } = new();
@@ -146,9 +173,159 @@ public sealed unsafe class EspProcessor
         Encapsulate(batch.Packets, sa);
     }
 
+    /// <summary>
+    /// Encapsulates every Forward packet i of <paramref name="packets"/> with <paramref name="sas"/>[i]
+    /// (null: left alone), in place: a batch whose packets belong to many different SAs (traffic spread
+    /// over thousands of tunnels, where every packet is its own "run"). Stages (VPP/DPDK style):
+    ///   1. for every packet, its SA's hot lines (transform, key schedule and GHASH powers, counters) are
+    ///      prefetched — the caller prefetched the SA objects themselves when it looked them up;
+    ///   2. per packet: trailer, ESP header, IV, outer header from its own SA (sequence number taken);
+    ///   3. one EspTransform.SealMixed over the whole batch, grouped by SA so runs of one SA keep the
+    ///      multi-buffer path, prefetching the keys of the packets a few ahead;
+    ///   4. per-SA counters and lifetimes once per group of packets of one SA.
+    /// </summary>
+    public void Encapsulate(Span<Packet> packets, ReadOnlySpan<OutboundSa?> sas)
+    {
+        if (sas.Length < packets.Length) throw new ArgumentException("one SA slot per packet", nameof(sas));
+        for (int start = 0; start < packets.Length; start += _chunk)
+        {
+            int n = Math.Min(_chunk, packets.Length - start);
+            EncapsulateMixedChunk(packets.Slice(start, n), sas.Slice(start, n));
+        }
+    }
+
     [SkipLocalsInit]
     private void EncapsulateChunk(Span<Packet> packets, OutboundSa sa)
     {
+        Span<OutboundSa?> sas = _outSa.AsSpan(0, packets.Length);
+        sas.Fill(sa);
+        EncapsulateMixedChunk(packets, sas);
+        sas.Clear();
+    }
+
+    [SkipLocalsInit]
+    private void EncapsulateMixedChunk(Span<Packet> packets, ReadOnlySpan<OutboundSa?> sas)
+    {
+        // Stage 1: the lines each distinct SA's packets will need, for the whole chunk, before any of
+        // them is read (consecutive packets of one SA prefetch once).
+        OutboundSa? previous = null;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            OutboundSa? sa = sas[i];
+            if (sa is null || ReferenceEquals(sa, previous) || packets[i].Verdict != PacketVerdict.Forward) continue;
+            sa.PrefetchHot(packets[i].Length);
+            previous = sa;
+        }
+
+        // Stage 2: lay out every packet with its own SA.
+        int count = 0;
+        // mixed: the SAs change within the chunk and at least one of them seals several packets at a
+        // time (multi-buffer CBC/HMAC), so gathering its packets pays; AEAD transforms seal one packet
+        // per call anyway, so a chunk of them is sealed in batch order without the O(n·SAs) gather.
+        bool changes = false, batching = false;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            OutboundSa? sa = sas[i];
+            if (sa is null) continue;
+            ref Packet p = ref packets[i];
+            if (p.Verdict != PacketVerdict.Forward) continue;
+            if (!Prepare(ref p, sa, out EspPacket e, out int innerLength)) continue;
+            _esp[count] = e;
+            _seq[count] = (ulong)innerLength;
+            _index[count] = i;
+            EspTransform transform = sa.Transform;
+            if (count == 0 || !ReferenceEquals(transform, _transforms[count - 1]))
+            {
+                changes |= count > 0;
+                batching |= transform.BatchesAcrossPackets; // virtual: once per change of SA, not per packet
+            }
+            _transforms[count] = transform;
+            count++;
+        }
+        if (count == 0) return;
+        bool mixed = changes && batching;
+
+        // Stage 3: seal. Packets of one SA are grouped (stable, so sequence order is kept within an SA)
+        // to give each SA one multi-buffer run even when SAs interleave in the batch.
+        ReadOnlySpan<EspPacket> seal = new(_esp, 0, count);
+        ReadOnlySpan<EspTransform> keys = new(_transforms, 0, count);
+        if (mixed)
+        {
+            GroupBySa(count);
+            seal = new ReadOnlySpan<EspPacket>(_runEsp, 0, count);
+            keys = new ReadOnlySpan<EspTransform>(_runTransforms, 0, count);
+        }
+        EspTransform.SealMixed(keys, seal);
+
+        // Stage 4: RFC 3948 UDP checksum over IPv6, counters and lifetimes per run of one SA.
+        OutboundSa? runSa = null;
+        int runCount = 0;
+        long runBytes = 0;
+        for (int k = 0; k < count; k++)
+        {
+            int i = _index[k];
+            OutboundSa sa = sas[i]!;
+            ref Packet p = ref packets[i];
+            if (sa.UdpEncapsulation)
+            {
+                byte* ip = p.Frame + p.Offset;
+                if (ip[0] >> 4 == 6) // IPv4: zero UDP checksum (RFC 3948 §2.1)
+                {
+                    ref Ipv6Header h = ref Ipv6Header.At(ip);
+                    byte* u = _esp[k].Data - UdpHeader.Length;
+                    int udpTotal = UdpHeader.Length + _esp[k].Length;
+                    UdpHeader.At(u).Checksum = Checksum.TransportIpv6(h.Source, h.Destination, IpProtocol.Udp, u, udpTotal);
+                }
+            }
+            if (!ReferenceEquals(sa, runSa))
+            {
+                runSa?.Account(runCount, runBytes);
+                runSa = sa;
+                runCount = 0;
+                runBytes = 0;
+            }
+            runCount++;
+            runBytes += (long)_seq[k];
+        }
+        runSa!.Account(runCount, runBytes);
+        Counters.Encapsulated += count;
+        new Span<EspTransform>(_transforms, 0, count).Clear(); // no reference kept to a deleted SA's keys
+        if (mixed) new Span<EspTransform>(_runTransforms, 0, count).Clear();
+    }
+
+    /// <summary>Copies _esp/_transforms[0..count) into _runEsp/_runTransforms grouped by transform
+    /// (groups in first-seen order, packets of a group in batch order); O(count × groups), count ≤ one
+    /// batch. _index[0..count) is used as the "already placed" mark and restored.</summary>
+    private void GroupBySa(int count)
+    {
+        int at = 0;
+        for (int first = 0; first < count; first++)
+        {
+            if (_index[first] < 0) continue;
+            EspTransform t = _transforms[first];
+            for (int j = first; j < count; j++)
+            {
+                if (_index[j] < 0 || !ReferenceEquals(_transforms[j], t)) continue;
+                _runEsp[at] = _esp[j];
+                _runTransforms[at++] = t;
+                _index[j] = ~_index[j];
+            }
+        }
+        for (int k = 0; k < count; k++) _index[k] = ~_index[k];
+    }
+
+    /// <summary>Lays out one packet for <paramref name="sa"/> (RFC 4303 §3.1, RFC 3948): trailer, ESP
+    /// header, IV, outer header; takes its sequence number. False (and a drop) when it cannot go.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Prepare(ref Packet p, OutboundSa sa, out EspPacket espPacket, out int innerLength)
+    {
+        espPacket = default;
+        innerLength = 0;
+        if (sa.Expired)
+        {
+            Drop(ref p, sa.SequenceExhausted ? DropReason.SeqCycled : DropReason.LifetimeExpired, sa);
+            return false;
+        }
         int ivLength = sa.IvLength, icvLength = sa.IcvLength, alignMask = sa.Alignment - 1;
         bool tunnel = sa.Mode == IpsecMode.Tunnel;
         bool udp = sa.UdpEncapsulation;
@@ -156,167 +333,133 @@ public sealed unsafe class EspProcessor
         int udpLength = udp ? UdpHeader.Length : 0;
         int espFront = EspHeader.Length + ivLength;
         int tunnelFront = (outer6 ? Ipv6Header.Length : Ipv4Header.MinLength) + udpLength + espFront;
-        bool counterIv = sa.CbcIvs is null;
-        byte[]? ivOverride = sa.IvOverrideForTest;
-        uint spiRaw = BinaryPrimitives.ReverseEndianness(sa.Spi);
-        int count = 0;
-        long bytes = 0;
-        bool fixUdp6 = udp && (tunnel ? outer6 : false);
 
-        for (int i = 0; i < packets.Length; i++)
+        byte* inner = p.Frame + p.Offset;
+        int length = p.Length;
+        if (length < Ipv4Header.MinLength)
         {
-            ref Packet p = ref packets[i];
-            if (p.Verdict != PacketVerdict.Forward) continue;
-            if (sa.Expired)
-            {
-                Drop(ref p, sa.SequenceExhausted ? DropReason.SeqCycled : DropReason.LifetimeExpired, sa);
-                continue;
-            }
-            byte* inner = p.Frame + p.Offset;
-            int length = p.Length;
-            if (length < Ipv4Header.MinLength)
-            {
-                Drop(ref p, DropReason.Runt, sa);
-                continue;
-            }
-            int version = inner[0] >> 4;
-            byte innerTos;
-            bool innerDf;
-            byte nextHeader;
-            int ipHeaderLength;
-            if (version == 4)
-            {
-                ref Ipv4Header h = ref Ipv4Header.At(inner);
-                ipHeaderLength = h.HeaderLength;
-                int total = h.TotalLength;
-                if (ipHeaderLength < Ipv4Header.MinLength || total < ipHeaderLength || total > length)
-                {
-                    Drop(ref p, DropReason.BadHeader, sa);
-                    continue;
-                }
-                length = total; // drop Ethernet padding behind short packets (minimum frame size)
-                innerTos = h.Tos;
-                innerDf = (h.FlagsFragment & Ipv4Header.DontFragment) != 0;
-                nextHeader = tunnel ? IpProtocol.IpInIp : h.Protocol;
-                if (!tunnel && h.IsFragment)
-                {
-                    Drop(ref p, DropReason.Fragment, sa);
-                    continue;
-                }
-            }
-            else if (version == 6 && length >= Ipv6Header.Length)
-            {
-                ref Ipv6Header h = ref Ipv6Header.At(inner);
-                int total = Ipv6Header.Length + h.PayloadLength;
-                if (total > length)
-                {
-                    Drop(ref p, DropReason.BadHeader, sa);
-                    continue;
-                }
-                length = total;
-                ipHeaderLength = Ipv6Header.Length;
-                innerTos = h.TrafficClass;
-                innerDf = true;
-                nextHeader = tunnel ? IpProtocol.Ipv6 : h.NextHeader;
-            }
-            else
+            Drop(ref p, DropReason.Runt, sa);
+            return false;
+        }
+        int version = inner[0] >> 4;
+        byte innerTos;
+        bool innerDf;
+        byte nextHeader;
+        int ipHeaderLength;
+        if (version == 4)
+        {
+            ref Ipv4Header h = ref Ipv4Header.At(inner);
+            ipHeaderLength = h.HeaderLength;
+            int total = h.TotalLength;
+            if (ipHeaderLength < Ipv4Header.MinLength || total < ipHeaderLength || total > length)
             {
                 Drop(ref p, DropReason.BadHeader, sa);
-                continue;
+                return false;
             }
-
-            byte* payload = tunnel ? inner : inner + ipHeaderLength;
-            int payloadLength = tunnel ? length : length - ipHeaderLength;
-            int padded = (payloadLength + 2 + alignMask) & ~alignMask;
-            int padLength = padded - payloadLength - 2;
-            int front = tunnel ? tunnelFront : udpLength + espFront; // transport: the IP header moves forward by this much
-            if (p.Offset < front || p.Tailroom < padLength + 2 + icvLength)
+            length = total; // drop Ethernet padding behind short packets (minimum frame size)
+            innerTos = h.Tos;
+            innerDf = (h.FlagsFragment & Ipv4Header.DontFragment) != 0;
+            nextHeader = tunnel ? IpProtocol.IpInIp : h.Protocol;
+            if (!tunnel && h.IsFragment)
             {
-                Drop(ref p, DropReason.NoTailSpace, sa);
-                continue;
+                Drop(ref p, DropReason.Fragment, sa);
+                return false;
             }
-            if (!sa.TryNextSequence(out ulong sequence))
+        }
+        else if (version == 6 && length >= Ipv6Header.Length)
+        {
+            ref Ipv6Header h = ref Ipv6Header.At(inner);
+            int total = Ipv6Header.Length + h.PayloadLength;
+            if (total > length)
             {
-                Drop(ref p, DropReason.SeqCycled, sa);
-                continue;
+                Drop(ref p, DropReason.BadHeader, sa);
+                return false;
             }
+            length = total;
+            ipHeaderLength = Ipv6Header.Length;
+            innerTos = h.TrafficClass;
+            innerDf = true;
+            nextHeader = tunnel ? IpProtocol.Ipv6 : h.NextHeader;
+        }
+        else
+        {
+            Drop(ref p, DropReason.BadHeader, sa);
+            return false;
+        }
 
-            // Trailer: padding 1, 2, 3, ..., pad length, next header (RFC 4303 §2.4-2.6).
-            byte* trailer = payload + payloadLength;
-            if (padLength != 0) PadRamp[..padLength].CopyTo(new Span<byte>(trailer, padLength));
-            trailer[padLength] = (byte)padLength;
-            trailer[padLength + 1] = nextHeader;
+        byte* payload = tunnel ? inner : inner + ipHeaderLength;
+        int payloadLength = tunnel ? length : length - ipHeaderLength;
+        int padded = (payloadLength + 2 + alignMask) & ~alignMask;
+        int padLength = padded - payloadLength - 2;
+        int front = tunnel ? tunnelFront : udpLength + espFront; // transport: the IP header moves forward by this much
+        if (p.Offset < front || p.Tailroom < padLength + 2 + icvLength)
+        {
+            Drop(ref p, DropReason.NoTailSpace, sa);
+            return false;
+        }
+        if (!sa.TryNextSequence(out ulong sequence))
+        {
+            Drop(ref p, DropReason.SeqCycled, sa);
+            return false;
+        }
 
-            byte* esp = payload - espFront;
-            int espLength = espFront + padded + icvLength;
-            byte* start;
-            if (tunnel)
+        // Trailer: padding 1, 2, 3, ..., pad length, next header (RFC 4303 §2.4-2.6).
+        byte* trailer = payload + payloadLength;
+        if (padLength != 0) PadRamp[..padLength].CopyTo(new Span<byte>(trailer, padLength));
+        trailer[padLength] = (byte)padLength;
+        trailer[padLength + 1] = nextHeader;
+
+        byte* esp = payload - espFront;
+        int espLength = espFront + padded + icvLength;
+        byte* start;
+        if (tunnel)
+        {
+            start = esp - udpLength - (outer6 ? Ipv6Header.Length : Ipv4Header.MinLength);
+            if (outer6) WriteOuterIpv6(start, sa, innerTos, udpLength + espLength, udp);
+            else WriteOuterIpv4(start, sa, innerTos, innerDf, udpLength + espLength, udp);
+        }
+        else
+        {
+            // Transport: move the IP header in front of the (UDP and) ESP header and patch it.
+            start = esp - udpLength - ipHeaderLength;
+            Buffer.MemoryCopy(inner, start, ipHeaderLength, ipHeaderLength);
+            byte protocol = udp ? IpProtocol.Udp : IpProtocol.Esp;
+            if (version == 4)
             {
-                start = esp - udpLength - (outer6 ? Ipv6Header.Length : Ipv4Header.MinLength);
-                if (outer6) WriteOuterIpv6(start, sa, innerTos, udpLength + espLength, udp);
-                else WriteOuterIpv4(start, sa, innerTos, innerDf, udpLength + espLength, udp);
+                ref Ipv4Header h = ref Ipv4Header.At(start);
+                h.Protocol = protocol;
+                h.TotalLength = (ushort)(ipHeaderLength + udpLength + espLength);
+                h.UpdateChecksum();
             }
             else
             {
-                // Transport: move the IP header in front of the (UDP and) ESP header and patch it.
-                start = esp - udpLength - ipHeaderLength;
-                Buffer.MemoryCopy(inner, start, ipHeaderLength, ipHeaderLength);
-                byte protocol = udp ? IpProtocol.Udp : IpProtocol.Esp;
-                if (version == 4)
-                {
-                    ref Ipv4Header h = ref Ipv4Header.At(start);
-                    h.Protocol = protocol;
-                    h.TotalLength = (ushort)(ipHeaderLength + udpLength + espLength);
-                    h.UpdateChecksum();
-                }
-                else
-                {
-                    ref Ipv6Header h = ref Ipv6Header.At(start);
-                    h.NextHeader = protocol;
-                    h.PayloadLength = (ushort)(udpLength + espLength);
-                }
+                ref Ipv6Header h = ref Ipv6Header.At(start);
+                h.NextHeader = protocol;
+                h.PayloadLength = (ushort)(udpLength + espLength);
             }
-            if (udp)
-            {
-                ref UdpHeader u = ref UdpHeader.At(esp - UdpHeader.Length);
-                u.SourcePort = sa.NatSourcePort;
-                u.DestinationPort = sa.NatDestinationPort;
-                u.DatagramLength = (ushort)(UdpHeader.Length + espLength);
-                u.Checksum = 0;
-            }
-
-            // ESP header and IV.
-            *(uint*)esp = spiRaw;
-            *(uint*)(esp + 4) = BinaryPrimitives.ReverseEndianness((uint)sequence);
-            if (ivOverride is not null) ivOverride.AsSpan(0, ivLength).CopyTo(new Span<byte>(esp + 8, ivLength));
-            else if (counterIv) *(ulong*)(esp + 8) = BinaryPrimitives.ReverseEndianness(sequence);
-            else sa.CbcIvs!.Next(esp + 8, ivLength);
-
-            _esp[count] = new EspPacket(esp, espLength, (uint)(sequence >> 32));
-            _index[count] = i;
-            count++;
-            bytes += length;
-            p.Offset = (int)(start - p.Frame);
-            p.Length = (int)(esp + espLength - start);
         }
-
-        if (count == 0) return;
-        sa.Transform.SealBatch(new ReadOnlySpan<EspPacket>(_esp, 0, count));
-        if (fixUdp6 || (udp && !tunnel))
+        if (udp)
         {
-            for (int k = 0; k < count; k++)
-            {
-                ref Packet p = ref packets[_index[k]];
-                byte* ip = p.Frame + p.Offset;
-                if (ip[0] >> 4 != 6) continue; // IPv4: zero UDP checksum (RFC 3948 §2.1)
-                ref Ipv6Header h = ref Ipv6Header.At(ip);
-                byte* u = _esp[k].Data - UdpHeader.Length;
-                int udpTotal = UdpHeader.Length + _esp[k].Length;
-                UdpHeader.At(u).Checksum = Checksum.TransportIpv6(h.Source, h.Destination, IpProtocol.Udp, u, udpTotal);
-            }
+            ref UdpHeader u = ref UdpHeader.At(esp - UdpHeader.Length);
+            u.SourcePort = sa.NatSourcePort;
+            u.DestinationPort = sa.NatDestinationPort;
+            u.DatagramLength = (ushort)(UdpHeader.Length + espLength);
+            u.Checksum = 0;
         }
-        Counters.Encapsulated += count;
-        sa.Account(count, bytes);
+
+        // ESP header and IV.
+        *(uint*)esp = BinaryPrimitives.ReverseEndianness(sa.Spi);
+        *(uint*)(esp + 4) = BinaryPrimitives.ReverseEndianness((uint)sequence);
+        byte[]? ivOverride = sa.IvOverrideForTest;
+        if (ivOverride is not null) ivOverride.AsSpan(0, ivLength).CopyTo(new Span<byte>(esp + 8, ivLength));
+        else if (sa.CbcIvs is null) *(ulong*)(esp + 8) = BinaryPrimitives.ReverseEndianness(sequence);
+        else sa.CbcIvs.Next(esp + 8, ivLength);
+
+        espPacket = new EspPacket(esp, espLength, (uint)(sequence >> 32));
+        innerLength = length;
+        p.Offset = (int)(start - p.Frame);
+        p.Length = (int)(esp + espLength - start);
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -354,12 +497,20 @@ public sealed unsafe class EspProcessor
 
     /// <summary>Decapsulates every packet of <paramref name="packets"/> whose verdict is Forward, in
     /// place, looking SAs up in <paramref name="sad"/> (read once per call).</summary>
-    public void Decapsulate(Span<Packet> packets, SadTable sad)
+    public void Decapsulate(Span<Packet> packets, SadTable sad) => Decapsulate(packets, sad, default);
+
+    /// <summary>As <see cref="Decapsulate(Span{Packet}, SadTable)"/>; <paramref name="sas"/>[i] is set to
+    /// the SA packet i was decapsulated with (null for every other packet), when not empty.</summary>
+    public void Decapsulate(Span<Packet> packets, SadTable sad, Span<InboundSa?> sas)
     {
         ArgumentNullException.ThrowIfNull(sad);
+        if (!sas.IsEmpty && sas.Length < packets.Length) throw new ArgumentException("one SA slot per packet", nameof(sas));
         SadTable.Snapshot snapshot = sad.Current;
         for (int start = 0; start < packets.Length; start += _chunk)
-            DecapsulateChunk(packets.Slice(start, Math.Min(_chunk, packets.Length - start)), snapshot);
+        {
+            int n = Math.Min(_chunk, packets.Length - start);
+            DecapsulateChunk(packets.Slice(start, n), snapshot, sas.IsEmpty ? default : sas.Slice(start, n));
+        }
     }
 
     public void Decapsulate(PacketBatch batch, SadTable sad)
@@ -369,12 +520,14 @@ public sealed unsafe class EspProcessor
     }
 
     [SkipLocalsInit]
-    private void DecapsulateChunk(Span<Packet> packets, SadTable.Snapshot sad)
+    private void DecapsulateChunk(Span<Packet> packets, SadTable.Snapshot sad, Span<InboundSa?> saOut)
     {
         int candidates = 0;
         for (int i = 0; i < packets.Length; i++)
         {
             _sa[i] = null;
+            _espAt[i] = 0;
+            if (!saOut.IsEmpty) saOut[i] = null;
             ref Packet p = ref packets[i];
             if (p.Verdict != PacketVerdict.Forward) continue;
             byte* ip = p.Frame + p.Offset;
@@ -474,9 +627,64 @@ public sealed unsafe class EspProcessor
                 Drop(ref p, DropReason.Runt, null);
                 continue;
             }
+            // Stage 1 ends here for this packet: its SAD slot is prefetched, the lookup comes after the
+            // whole chunk is parsed (so the slots of every packet are in flight together).
+            uint spi = EspHeader.At(esp).Spi;
+            sad.Prefetch(spi);
+            _spiOf[i] = spi;
+            _espAt[i] = (nint)esp;
+            _espLength[i] = espLength;
+            _destination[i] = destination;
+            candidates++;
+        }
+        if (candidates == 0) return;
+
+        // Stage 2: SA by SPI; its object's lines prefetched.
+        for (int i = 0; i < packets.Length; i++)
+        {
+            if (_espAt[i] == 0) continue;
+            InboundSa? sa = sad.Find(_spiOf[i]);
+            if (sa is null)
+            {
+                _espAt[i] = 0;
+                Drop(ref packets[i], DropReason.NoState, null);
+                continue;
+            }
+            _sa[i] = sa;
+            KeyPrefetch.PrefetchObject3(sa);
+        }
+        // Stage 3: what the checks and the crypto read next: replay window, transform, keys, counters.
+        InboundSa? previous = null;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            InboundSa? sa = _sa[i];
+            if (sa is null || ReferenceEquals(sa, previous)) continue;
+            previous = sa;
+            KeyPrefetch.PrefetchObject(sa.Replay);
+            sa.PrefetchHot(_espLength[i]);
+        }
+        previous = null;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            InboundSa? sa = _sa[i];
+            if (sa is null || ReferenceEquals(sa, previous)) continue;
+            previous = sa;
+            sa.Replay.PrefetchTop();
+        }
+
+        // Stage 4: per packet, with its SA: destination, lifetime, lengths, replay before any crypto.
+        candidates = 0;
+        bool gather = false;
+        for (int i = 0; i < packets.Length; i++)
+        {
+            InboundSa? sa = _sa[i];
+            if (sa is null) continue;
+            _sa[i] = null;
+            ref Packet p = ref packets[i];
+            byte* esp = (byte*)_espAt[i];
+            int espLength = _espLength[i];
             ref EspHeader e = ref EspHeader.At(esp);
-            InboundSa? sa = sad.Find(e.Spi);
-            if (sa is null || (sa.CheckDestination && destination != sa.LocalAddress))
+            if (sa.CheckDestination && _destination[i] != sa.LocalAddress)
             {
                 Drop(ref p, DropReason.NoState, null);
                 continue;
@@ -504,40 +712,72 @@ public sealed unsafe class EspProcessor
                 continue;
             }
             _sa[i] = sa;
+            gather |= sa.Transform.BatchesAcrossPackets;
             _seq[i] = sequence;
             _esp[i] = new EspPacket(esp, espLength, (uint)(sequence >> 32));
             candidates++;
         }
         if (candidates == 0) return;
 
-        // Runs of packets of one SA: one OpenBatch each (usually the whole chunk is one SA).
-        int done = 0;
-        for (int first = 0; done < candidates; first++)
+        // Stage 5: the packets grouped by SA (stable; usually the whole chunk is one SA, with traffic
+        // spread over many SAs every group is one packet), then one OpenMixed over all of them: runs of
+        // one SA keep the multi-buffer OpenBatch, the keys of the next packets are prefetched.
+        int k = 0, groups = 0;
+        if (!gather)
+        {
+            // Only AEAD transforms (one packet per call): runs of consecutive packets of one SA, in
+            // batch order, in one linear pass (replay order per SA is batch order either way).
+            InboundSa? run = null;
+            for (int j = 0; j < packets.Length; j++)
+            {
+                InboundSa? sa = _sa[j];
+                if (sa is null) continue;
+                if (!ReferenceEquals(sa, run))
+                {
+                    _groupStart[groups] = k;
+                    _groupSa[groups++] = sa;
+                    run = sa;
+                }
+                _index[k] = j;
+                _runEsp[k] = _esp[j];
+                _transforms[k] = sa.Transform;
+                k++;
+                _sa[j] = null;
+            }
+        }
+        for (int first = 0; k < candidates; first++)
         {
             InboundSa? sa = _sa[first];
             if (sa is null) continue;
-            int k = 0;
+            _groupStart[groups] = k;
+            _groupSa[groups++] = sa;
             for (int j = first; j < packets.Length; j++)
             {
                 if (!ReferenceEquals(_sa[j], sa)) continue;
                 _index[k] = j;
                 _runEsp[k] = _esp[j];
+                _transforms[k] = sa.Transform;
                 k++;
                 _sa[j] = null;
             }
-            sa.Transform.OpenBatch(new ReadOnlySpan<EspPacket>(_runEsp, 0, k), new Span<EspOpenResult>(_results, 0, k));
-            FinishRun(packets, sa, k);
-            done += k;
+        }
+        _groupStart[groups] = k;
+        EspTransform.OpenMixed(new ReadOnlySpan<EspTransform>(_transforms, 0, k), new ReadOnlySpan<EspPacket>(_runEsp, 0, k), new Span<EspOpenResult>(_results, 0, k));
+        new Span<EspTransform>(_transforms, 0, k).Clear();
+        for (int g = 0; g < groups; g++)
+        {
+            FinishRun(packets, _groupSa[g]!, _groupStart[g], _groupStart[g + 1], saOut);
+            _groupSa[g] = null;
         }
     }
 
-    private void FinishRun(Span<Packet> packets, InboundSa sa, int count)
+    private void FinishRun(Span<Packet> packets, InboundSa sa, int from, int to, Span<InboundSa?> saOut)
     {
         int ivLength = sa.IvLength, icvLength = sa.IcvLength;
         bool tunnel = sa.Mode == IpsecMode.Tunnel;
         int ok = 0;
         long bytes = 0;
-        for (int k = 0; k < count; k++)
+        for (int k = from; k < to; k++)
         {
             int i = _index[k];
             ref Packet p = ref packets[i];
@@ -579,6 +819,7 @@ public sealed unsafe class EspProcessor
             }
             ok++;
             bytes += p.Length;
+            if (!saOut.IsEmpty) saOut[i] = sa;
         }
         Counters.Decapsulated += ok;
         sa.Account(ok, bytes);

@@ -54,6 +54,16 @@ public sealed class ReplayWindow
     /// <summary>The highest authenticated sequence number (64-bit with ESN).</summary>
     public ulong Top => _top;
 
+    /// <summary>Prefetches the bitmap word around the top of the window (where in-order packets land);
+    /// for multi-SA batches, once this object's line is in cache.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal unsafe void PrefetchTop()
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        ulong[] b = _blocks;
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(System.Runtime.CompilerServices.Unsafe.AsPointer(ref b[(int)(_top >> 6) & _blockMask]));
+    }
+
     /// <summary>Before decryption: infers the full sequence number from the low 32 bits on the wire
     /// and says whether it may be new. False = a duplicate, left of the window, or (without ESN)
     /// sequence number 0, which is never sent (RFC 4303 §3.3.3).</summary>

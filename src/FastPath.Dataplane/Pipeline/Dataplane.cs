@@ -63,6 +63,10 @@ public sealed class Dataplane : IDisposable
     private readonly Worker[] _workers;
     private readonly object[] _commandLocks;
     private readonly long[] _posted;
+    // Commands posted before Start that did not fit a worker's command ring (e.g. `fastpath manual`
+    // with 10,000 SAs and a 1024-slot ring): kept here in order (under _commandLocks[i]) and fed into
+    // the ring once the worker runs (Start) or steps (Step), as fast as it drains it.
+    private readonly Queue<WorkerCommand>[] _overflow;
     private readonly Thread?[] _threads;
     private readonly BoundedMpscRing<DataplaneEvent> _events;
     private readonly SaEventQueue _saEvents;
@@ -102,6 +106,7 @@ public sealed class Dataplane : IDisposable
         _workers = new Worker[n];
         _commandLocks = new object[n];
         _posted = new long[n];
+        _overflow = new Queue<WorkerCommand>[n];
         _threads = new Thread?[n];
         try
         {
@@ -111,6 +116,7 @@ public sealed class Dataplane : IDisposable
                 if (inside is null || outside is null) throw new ArgumentException($"the I/O factory returned no port for worker {i}", nameof(ioFactory));
                 _workers[i] = new Worker(i, options, inside, outside, ErouteV4, ErouteV6, _broker4, _broker6, NextHops, local, _events);
                 _commandLocks[i] = new object();
+                _overflow[i] = new Queue<WorkerCommand>();
             }
         }
         catch
@@ -226,6 +232,34 @@ public sealed class Dataplane : IDisposable
         return true;
     }
 
+    /// <summary>Non-blocking form of <see cref="WaitForQuiescence"/>: starts a grace period now and returns its
+    /// tag; <see cref="GracePeriodPassed"/>(tag) is true once every running worker passed a quiescent point
+    /// after this call (idle workers count as passed). For control planes that must not block a thread.</summary>
+    public long BeginGracePeriod() => ErouteV4.Quiescent.Advance();
+
+    /// <summary>True when the grace period <paramref name="tag"/> (<see cref="BeginGracePeriod"/>) is over.</summary>
+    public bool GracePeriodPassed(long tag) => ErouteV4.Quiescent.AllPassed(tag);
+
+    /// <summary>Non-blocking form of <see cref="WaitForCommands"/> for one worker: the number of commands
+    /// posted to worker <paramref name="worker"/> so far (a ticket; <see cref="CommandsApplied"/>).</summary>
+    public long CommandsPosted(int worker)
+    {
+        lock (_commandLocks[worker]) return _posted[worker];
+    }
+
+    /// <summary>Called on a worker's thread each time it applied a batch of commands (at most once per batch it
+    /// drained, never per packet): lets a control plane wait for <see cref="CommandsApplied"/> without 1 ms polls.
+    /// Must be short and must not block (e.g. set an event). May be set while running (workers see it within a batch).</summary>
+    public Action? CommandsAppliedCallback
+    {
+        get => _workers[0].CommandsApplied;
+        set { foreach (Worker w in _workers) w.CommandsApplied = value; }
+    }
+
+    /// <summary>True when worker <paramref name="worker"/> applied (and, for inbound SAs, published) every
+    /// command up to <paramref name="ticket"/> (<see cref="CommandsPosted"/>).</summary>
+    public bool CommandsApplied(int worker, long ticket) => _workers[worker].Counters.Commands >= ticket;
+
     /// <summary>Deletes (and, on its owner, disposes) the SA; false when no such SA was installed.</summary>
     public bool DeleteSa(uint spi, SaDirection direction)
     {
@@ -280,6 +314,56 @@ public sealed class Dataplane : IDisposable
     private void Post(int worker, in WorkerCommand command, SecurityAssociation? sa)
     {
         lock (_commandLocks[worker])
+        {
+            Queue<WorkerCommand> overflow = _overflow[worker];
+            // Not started (no thread drains the ring), or commands already waiting (order): queue it.
+            // Start/Step feed the queue to the worker; nothing is lost and the order is kept.
+            if (overflow.Count == 0)
+            {
+                if (_workers[worker].Commands.TryEnqueue(command))
+                {
+                    _posted[worker]++;
+                    return;
+                }
+                if (Volatile.Read(ref _running))
+                {
+                    Enqueue(worker, command, sa); // the worker drains it within a batch or ~1 ms
+                    return;
+                }
+            }
+            overflow.Enqueue(command);
+        }
+    }
+
+    /// <summary>Feeds the commands queued before Start into worker <paramref name="worker"/>'s ring:
+    /// all of them, waiting for the running worker to drain the ring (<paramref name="wait"/>), or as many
+    /// as fit now (Step). Caller holds _commandLocks[worker].</summary>
+    private void FeedOverflow(int worker, bool wait)
+    {
+        Queue<WorkerCommand> overflow = _overflow[worker];
+        while (overflow.TryPeek(out WorkerCommand c))
+        {
+            if (wait) Enqueue(worker, c, null);
+            else if (_workers[worker].Commands.TryEnqueue(c)) _posted[worker]++;
+            else return;
+            overflow.Dequeue();
+        }
+    }
+
+    /// <summary>Commands queued before Start, not yet in a worker's ring (tests; `fastpath status`).</summary>
+    public int PendingCommands
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i < _workers.Length; i++)
+                lock (_commandLocks[i]) n += _overflow[i].Count;
+            return n;
+        }
+    }
+
+    private void Enqueue(int worker, in WorkerCommand command, SecurityAssociation? sa)
+    {
         {
             var spin = new SpinWait();
             long deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency; // 1 s
@@ -418,6 +502,11 @@ public sealed class Dataplane : IDisposable
     {
         if (Volatile.Read(ref _running)) throw new InvalidOperationException("Step is for a dataplane that is not started");
         ObjectDisposedException.ThrowIf(_disposed, this);
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            lock (_commandLocks[i])
+                if (_overflow[i].Count > 0) FeedOverflow(i, wait: false);
+        }
         int n = 0;
         foreach (Worker w in _workers) n += w.RunOnce();
         return n;
@@ -462,6 +551,10 @@ public sealed class Dataplane : IDisposable
                     throw new IOException($"sched_setaffinity(worker {i}, CPU {cpu}) failed: {Interop.Errno.Describe(errno)}");
                 }
             }
+            // Commands that did not fit the rings before Start: fed now, in order, as the workers
+            // drain them (a worker drains its ring before every batch, or every PollTimeoutMs idle).
+            for (int i = 0; i < _workers.Length; i++)
+                lock (_commandLocks[i]) FeedOverflow(i, wait: true);
         }
     }
 
@@ -495,6 +588,17 @@ public sealed class Dataplane : IDisposable
             if (_disposed) return;
             StopLocked();
             _disposed = true;
+            for (int i = 0; i < _workers.Length; i++)
+            {
+                lock (_commandLocks[i])
+                {
+                    while (_overflow[i].TryDequeue(out WorkerCommand c))
+                    {
+                        c.Outbound?.Dispose();
+                        c.Inbound?.Dispose();
+                    }
+                }
+            }
             foreach (Worker w in _workers) w.Dispose();
             foreach (HandoffRing r in _rings) r.Dispose();
         }

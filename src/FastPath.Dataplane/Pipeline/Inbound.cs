@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using FastPath.Dataplane.L3;
 using FastPath.Dataplane.Packets;
 using FastPath.Dataplane.Policy;
+using FastPath.Dataplane.Sad;
 
 namespace FastPath.Dataplane.Pipeline;
 
@@ -18,11 +19,13 @@ namespace FastPath.Dataplane.Pipeline;
 //        %drop/%reject ─► ShuntDrop/ShuntReject, none ─► NoPolicy, %pass ─► Clear (TTL decremented)
 //     ─► EspProcessor.Decapsulate (this worker's SadTable: SPI, replay check before crypto, one
 //        OpenBatch per SA run, replay update after the ICV, padding, inner header, SA selectors,
-//        ECN per RFC 6040)
+//        ECN per RFC 6040; staged for batches spread over many SAs: SAD slots, SAs, replay windows
+//        and keys prefetched before any is read, one OpenMixed for the batch)
 //     ─► inbound policy (fixes seed 000 bug #7): when the SA was installed with a policy group (the
-//        outbound SPI of its tunnel, or — IKE — a stable group that survives rekeys), the inner
-//        packet, reversed, must select an eroute with that group (ErouteSnapshot.CheckDecrypted /
-//        CheckDecryptedInGroup) ─► PolicyMismatch otherwise; the SA's own selectors
+//        outbound SPI of its tunnel, or — IKE — a stable group that survives rekeys; kept on the SA,
+//        so no lookup by SPI), the inner packet, reversed, must select an eroute with that group (the
+//        rule of ErouteSnapshot.CheckDecrypted / CheckDecryptedInGroup, here with one batched,
+//        prefetching lookup for the whole batch: CheckInboundPolicy) ─► PolicyMismatch otherwise; the SA's own selectors
 //        (InnerSource/InnerDestination) were already enforced by the ESP engine
 //     ─► TTL of the inner packet decremented (the gateway forwards it: RFC 1812 §5.3.1) ─► TtlExpired
 //     ─► next hop by the inner destination ─► Ethernet ─► TX inside; frames back to the slab.
@@ -104,7 +107,8 @@ public sealed unsafe partial class Worker
     private void FinishInbound(PacketBatch batch, long now, ErouteSnapshot<uint>? s4, ErouteSnapshot<UInt128>? s6)
     {
         Span<Packet> pk = batch.Packets;
-        _esp.Decapsulate(pk, _sad);
+        _esp.Decapsulate(pk, _sad, _inSa);
+        CheckInboundPolicy(pk, ref s4, ref s6);
 
         for (int i = 0; i < pk.Length; i++)
         {
@@ -113,29 +117,6 @@ public sealed unsafe partial class Worker
             {
                 byte* inner = p.Frame + p.Offset;
                 int version = inner[0] >> 4;
-                if (_inboundGroup.TryGetValue(_spi[i], out ulong groupWord) && groupWord != 0)
-                {
-                    uint group = (uint)groupWord;
-                    bool stable = (groupWord >> 32) != 0;
-                    bool ok;
-                    if (version == 4)
-                    {
-                        s4 ??= _eroutes4.Current;
-                        FlowKey<uint> k = Classifier.KeyV4(inner, p.Length);
-                        ok = (stable ? s4.CheckDecryptedInGroup(k, group) : s4.CheckDecrypted(k, group)).Accept;
-                    }
-                    else
-                    {
-                        s6 ??= _eroutes6.Current;
-                        FlowKey<UInt128> k = Classifier.KeyV6(inner, p.Length);
-                        ok = (stable ? s6.CheckDecryptedInGroup(k, group) : s6.CheckDecrypted(k, group)).Accept;
-                    }
-                    if (!ok)
-                    {
-                        Drop(ref p, DropReason.PolicyMismatch);
-                        continue;
-                    }
-                }
                 if (!DecrementTtl(inner, version))
                 {
                     Drop(ref p, DropReason.TtlExpired);
@@ -157,5 +138,61 @@ public sealed unsafe partial class Worker
         }
         Transmit(pk, _inside, ref Counters._txInside);
         Recycle(batch, keepHeld: false);
+    }
+
+    /// <summary>
+    /// Inbound policy for the decrypted packets of a batch (_inSa: the SA of each), batched: the
+    /// reversed inner keys of every packet whose SA has a policy group go through one prefetching
+    /// ErouteSnapshot.Lookup per family, then each match is compared with its SA's group — the same
+    /// rule as ErouteSnapshot.CheckDecrypted (the eroute names the group's outbound SPI) and
+    /// CheckDecryptedInGroup (stable group): anything else ─► PolicyMismatch.
+    /// </summary>
+    private void CheckInboundPolicy(Span<Packet> pk, ref ErouteSnapshot<uint>? s4, ref ErouteSnapshot<UInt128>? s6)
+    {
+        int n4 = 0, n6 = 0;
+        for (int i = 0; i < pk.Length; i++)
+        {
+            InboundSa? sa = _inSa[i];
+            if (sa is null) continue;
+            ref Packet p = ref pk[i];
+            if (p.Verdict != PacketVerdict.Forward || sa.PolicyGroupWord == 0)
+            {
+                _inSa[i] = null;
+                continue;
+            }
+            byte* inner = p.Frame + p.Offset;
+            if ((inner[0] >> 4) == 4)
+            {
+                _policyKeys4[n4] = Classifier.KeyV4(inner, p.Length).Reversed();
+                _policyIndex4[n4++] = i;
+            }
+            else
+            {
+                _policyKeys6[n6] = Classifier.KeyV6(inner, p.Length).Reversed();
+                _policyIndex6[n6++] = i;
+            }
+        }
+        if (n4 != 0)
+        {
+            s4 ??= _eroutes4.Current;
+            s4.Lookup(_policyKeys4.AsSpan(0, n4), _policyResults4.AsSpan(0, n4));
+            for (int k = 0; k < n4; k++) CheckGroup(ref pk[_policyIndex4[k]], _policyIndex4[k], _policyResults4[k]);
+        }
+        if (n6 != 0)
+        {
+            s6 ??= _eroutes6.Current;
+            s6.Lookup(_policyKeys6.AsSpan(0, n6), _policyResults6.AsSpan(0, n6));
+            for (int k = 0; k < n6; k++) CheckGroup(ref pk[_policyIndex6[k]], _policyIndex6[k], _policyResults6[k]);
+        }
+        for (int i = 0; i < pk.Length; i++) _inSa[i] = null;
+    }
+
+    private void CheckGroup(ref Packet p, int i, ErouteMatch m)
+    {
+        ulong word = _inSa[i]!.PolicyGroupWord;
+        uint group = (uint)word;
+        bool stable = (word >> 32) != 0;
+        bool ok = m.Action.Kind == ErouteActionKind.Sa && (stable ? m.Action.Group == group : m.Action.SaHandle == group);
+        if (!ok) Drop(ref p, DropReason.PolicyMismatch);
     }
 }

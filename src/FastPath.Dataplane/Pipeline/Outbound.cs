@@ -1,4 +1,5 @@
 using System;
+using FastPath.Crypto.Esp;
 using FastPath.Dataplane.L3;
 using FastPath.Dataplane.Packets;
 using FastPath.Dataplane.Policy;
@@ -19,9 +20,11 @@ namespace FastPath.Dataplane.Pipeline;
 //        %reject ─► ShuntReject (+ rate limiter) | %hold ─► ShuntHold | %trap ─► hold queue
 //        (ACQUIRE once per eroute) or HoldQueueFull | none ─► NoPolicy (KLIPS fails closed)
 //     ─► ChecksumNotReady frames: Hooks.CompleteChecksum (pass unchanged, counted, for now)
-//     ─► runs of consecutive packets of one SA (packets of other verdicts may sit between them):
-//        one EspProcessor.Encapsulate per run (one SealBatch: multi-buffer crypto across the run),
-//        an SA missing from this worker ─► NoState; one next-hop lookup per run (SA remote address)
+//     ─► ESP for the whole batch, packets of any mix of SAs (EncapsulateStaged): every packet's SA
+//        looked up and its object prefetched first, an SA missing from this worker ─► handoff or
+//        NoState; next hop per change of SA remote address, PMTU per run of one SA; then one
+//        EspProcessor.Encapsulate(batch, SA per packet): hot SA lines prefetched, layout, one
+//        SealMixed (grouped by SA: runs keep multi-buffer crypto, keys prefetched a few packets ahead)
 //     ─► Clear packets: next hop by their destination
 //     ─► Egress: MTU check (Hooks.HandleOversize), Ethernet header, TX outside, frames back to the slab.
 
@@ -122,27 +125,7 @@ public sealed unsafe partial class Worker
             }
         }
 
-        // Runs of one SA: [start, end) holds every Forward packet with this handle up to the first
-        // Forward packet of another handle; non-Forward packets inside are skipped by the engine.
-        int at = 0;
-        while (at < pk.Length)
-        {
-            if (pk[at].Verdict != PacketVerdict.Forward)
-            {
-                at++;
-                continue;
-            }
-            uint handle = _handle[at];
-            int end = at + 1;
-            for (int j = at + 1; j < pk.Length; j++)
-            {
-                if (pk[j].Verdict != PacketVerdict.Forward) continue;
-                if (_handle[j] != handle) break;
-                end = j + 1;
-            }
-            EncapsulateRun(pk.Slice(at, end - at), handle, now, allowHandoff);
-            at = end;
-        }
+        EncapsulateStaged(pk, now, allowHandoff);
 
         for (int i = 0; i < pk.Length; i++)
         {
@@ -197,26 +180,91 @@ public sealed unsafe partial class Worker
         Counters._held++;
     }
 
-    private void EncapsulateRun(Span<Packet> run, uint handle, long now, bool allowHandoff)
+    /// <summary>
+    /// ESP for every Forward packet of the batch, whatever SA each one selected (traffic spread over
+    /// thousands of tunnels makes every packet its own run, so nothing here is per run of one SA):
+    ///   1. each packet's SA (one dictionary lookup per change of handle), its object prefetched;
+    ///      an SA this worker does not own ─► handed to its owner (Handoff.cs) or NoState;
+    ///   2. per change of SA: next hop of its remote address (cached while it stays the same) and
+    ///      PMTU (Hooks.cs) before ESP;
+    ///   3. EspProcessor.Encapsulate(batch, SA per packet): prefetch of every SA's transform, keys and
+    ///      counters, layout, one SealMixed for the batch;
+    ///   4. Egress with the packet's next hop.
+    /// </summary>
+    private void EncapsulateStaged(Span<Packet> pk, long now, bool allowHandoff)
     {
-        if (!_outboundSas.TryGetValue(handle, out OutboundSa? sa))
+        OutboundSa?[] sas = _outSa;
+        uint lastHandle = 0;
+        OutboundSa? last = null;
+        bool any = false;
+        for (int i = 0; i < pk.Length; i++)
         {
-            // Owned by another worker: hand the run over (Handoff.cs). Else the eroute names an SA
-            // that is not installed (yet, or any more).
-            if (allowHandoff && TryHandOffOutbound(run, handle)) return;
-            for (int i = 0; i < run.Length; i++)
-                if (run[i].Verdict == PacketVerdict.Forward) Drop(ref run[i], DropReason.NoState);
-            return;
+            sas[i] = null;
+            if (pk[i].Verdict != PacketVerdict.Forward) continue;
+            uint handle = _handle[i];
+            if (last is null || handle != lastHandle)
+            {
+                if (!_outboundSas.TryGetValue(handle, out last))
+                {
+                    // Owned by another worker: hand the packet over. Else the eroute names an SA that
+                    // is not installed (yet, or any more).
+                    if (!(allowHandoff && TryHandOffOutbound(pk.Slice(i, 1), handle))) Drop(ref pk[i], DropReason.NoState);
+                    continue;
+                }
+                lastHandle = handle;
+                KeyPrefetch.PrefetchObject3(last);
+            }
+            sas[i] = last;
+            any = true;
         }
-        bool haveHop = TryNextHop(sa.RemoteAddress, now, out NextHop hop, out DropReason miss);
-        if (haveHop && hop.Mtu != 0) CheckPathMtu(run, sa, hop.Mtu, now); // Hooks.cs: PMTU before ESP
-        _esp.Encapsulate(run, sa);
-        for (int i = 0; i < run.Length; i++)
+        if (!any) return;
+
+        // Next hop and PMTU per run of one SA; the hop (or the miss) is kept per packet for Egress.
+        OutboundSa? runSa = null;
+        IpAddress16 remote = default;
+        bool haveRemote = false, haveHop = false;
+        NextHop hop = default;
+        DropReason miss = default;
+        for (int i = 0; i < pk.Length; )
         {
-            ref Packet p = ref run[i];
+            OutboundSa? sa = sas[i];
+            if (sa is null)
+            {
+                i++;
+                continue;
+            }
+            int end = i + 1;
+            while (end < pk.Length && ReferenceEquals(sas[end], sa)) end++;
+            if (!ReferenceEquals(sa, runSa))
+            {
+                runSa = sa;
+                if (!haveRemote || sa.RemoteAddress != remote)
+                {
+                    remote = sa.RemoteAddress;
+                    haveRemote = true;
+                    haveHop = TryNextHop(remote, now, out hop, out miss);
+                }
+            }
+            if (haveHop && hop.Mtu != 0) CheckPathMtu(pk[i..end], sa, hop.Mtu, now); // Hooks.cs: PMTU before ESP
+            for (int j = i; j < end; j++)
+            {
+                _hopOf[j] = hop;
+                _hopOk[j] = haveHop;
+                _missOf[j] = miss;
+            }
+            i = end;
+        }
+
+        _esp.Encapsulate(pk, sas);
+
+        for (int i = 0; i < pk.Length; i++)
+        {
+            if (sas[i] is null) continue;
+            sas[i] = null; // no reference kept to an SA deleted before the next batch
+            ref Packet p = ref pk[i];
             if (p.Verdict != PacketVerdict.Forward) continue;
-            if (!haveHop) Drop(ref p, miss);
-            else Egress(ref p, hop);
+            if (!_hopOk[i]) Drop(ref p, _missOf[i]);
+            else Egress(ref p, _hopOf[i]);
         }
     }
 

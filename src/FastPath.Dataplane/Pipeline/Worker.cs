@@ -60,8 +60,6 @@ public sealed unsafe partial class Worker : IDisposable
     private readonly SadTable _sad = new();
     private readonly Dictionary<uint, OutboundSa> _outboundSas = new();
     private readonly Dictionary<uint, InboundSa> _inboundSas = new();
-    // Inbound SPI → policy group: low 32 bits the group (an outbound SPI, or a stable group when bit 32 is set).
-    private readonly Dictionary<uint, ulong> _inboundGroup = new();
     private readonly ErouteTable<uint> _eroutes4;
     private readonly ErouteTable<UInt128> _eroutes6;
     private readonly WorkerEpoch _epoch;
@@ -80,6 +78,7 @@ public sealed unsafe partial class Worker : IDisposable
     private readonly long _holdTicks;
     private readonly long _dedupeTicks;
     private long _lastRefresh;
+    private long _unpublished;
     private bool _stopRequested;
     private bool _pollOutsideNext;
     private int _disposed;
@@ -93,6 +92,19 @@ public sealed unsafe partial class Worker : IDisposable
     private readonly int[] _index6;
     private readonly uint[] _handle;
     private readonly uint[] _spi;
+    // Outbound stages (Outbound.cs EncapsulateStaged): the SA, next hop (or miss) of every packet.
+    private readonly OutboundSa?[] _outSa;
+    private readonly NextHop[] _hopOf;
+    private readonly bool[] _hopOk;
+    private readonly DropReason[] _missOf;
+    // Inbound policy check (Inbound.cs): the reversed inner keys of a batch, their matches, the packets.
+    private readonly InboundSa?[] _inSa;
+    private readonly FlowKey<uint>[] _policyKeys4;
+    private readonly ErouteMatch[] _policyResults4;
+    private readonly int[] _policyIndex4;
+    private readonly FlowKey<UInt128>[] _policyKeys6;
+    private readonly ErouteMatch[] _policyResults6;
+    private readonly int[] _policyIndex6;
 
     // Resolve-request dedupe (Egress.cs): a direct-mapped cache of recently requested addresses.
     private const int RecentSlots = 64;
@@ -139,6 +151,17 @@ public sealed unsafe partial class Worker : IDisposable
         _index6 = new int[scratch * 2];
         _handle = new uint[scratch * 2];
         _spi = new uint[scratch * 2];
+        _outSa = new OutboundSa?[scratch * 2];
+        _hopOf = new NextHop[scratch * 2];
+        _hopOk = new bool[scratch * 2];
+        _missOf = new DropReason[scratch * 2];
+        _inSa = new InboundSa?[scratch * 2];
+        _policyKeys4 = new FlowKey<uint>[scratch * 2];
+        _policyResults4 = new ErouteMatch[scratch * 2];
+        _policyIndex4 = new int[scratch * 2];
+        _policyKeys6 = new FlowKey<UInt128>[scratch * 2];
+        _policyResults6 = new ErouteMatch[scratch * 2];
+        _policyIndex6 = new int[scratch * 2];
         Commands = new SpscRing<WorkerCommand>(options.CommandRingCapacity);
     }
 
@@ -239,12 +262,29 @@ public sealed unsafe partial class Worker : IDisposable
 
     private void DrainCommands()
     {
+        bool any = false;
         while (Commands.TryDequeue(out WorkerCommand c))
         {
             Apply(c);
-            Counters._commands++;
+            any = true;
+            // Counted only once the SAD snapshot with it is published (below), so WaitForCommands
+            // never returns before an installed inbound SA is visible.
+            if (c.Kind != WorkerCommandKind.InstallInbound && c.Kind != WorkerCommandKind.DeleteSa) Counters._commands++;
+            else _unpublished++;
+        }
+        if (any)
+        {
+            _sad.PublishStaged();
+            Counters._commands += _unpublished;
+            _unpublished = 0;
+            // Per drained command batch (control-plane rate, never per packet): a control plane that waits for
+            // its commands without polling is told (Dataplane.CommandsAppliedCallback).
+            CommandsApplied?.Invoke();
         }
     }
+
+    /// <summary>Called on this worker's thread after it applied (and published) a batch of commands; must be short and not block.</summary>
+    internal Action? CommandsApplied;
 
     private void Apply(in WorkerCommand c)
     {
@@ -257,15 +297,17 @@ public sealed unsafe partial class Worker : IDisposable
             case WorkerCommandKind.InstallInbound:
                 if (_inboundSas.Remove(c.Spi, out InboundSa? oldIn) && !ReferenceEquals(oldIn, c.Inbound))
                 {
-                    _sad.Install(c.Inbound!); // the new one replaces the old in one publication
-                    oldIn.Dispose();
+                    _sad.Stage(c.Inbound!); // the new one replaces the old in one publication
+                    oldIn.Dispose();         // (no packet is processed before DrainCommands publishes)
                 }
                 else
                 {
-                    _sad.Install(c.Inbound!);
+                    _sad.Stage(c.Inbound!);
                 }
                 _inboundSas[c.Spi] = c.Inbound!;
-                _inboundGroup[c.Spi] = c.PolicyGroup == 0 ? 0 : c.PolicyGroup | (c.StableGroup ? 1UL << 32 : 0);
+                // The policy group on the SA itself (low 32 bits: an outbound SPI, or a stable group when
+                // bit 32 is set), so the inbound check after decryption needs no lookup by SPI.
+                c.Inbound!.PolicyGroupWord = c.PolicyGroup == 0 ? 0 : c.PolicyGroup | (c.StableGroup ? 1UL << 32 : 0);
                 break;
             case WorkerCommandKind.DeleteSa:
                 if (c.Direction == SaDirection.Outbound)
@@ -274,8 +316,7 @@ public sealed unsafe partial class Worker : IDisposable
                 }
                 else
                 {
-                    _sad.Remove(c.Spi);
-                    _inboundGroup.Remove(c.Spi);
+                    _sad.Unstage(c.Spi);
                     if (_inboundSas.Remove(c.Spi, out InboundSa? i)) i.Dispose();
                 }
                 break;

@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace FastPath.Dataplane.Policy;
 
@@ -24,29 +25,84 @@ public readonly record struct PolicyVerdict(bool Accept, DropReason Reason, Erou
 /// </summary>
 public sealed class ErouteSnapshot<TKey> where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
 {
-    internal readonly TrieNode<TKey> Root;
+    // The trie of this version. IPv6 snapshots (and IPv4 ones published without the compiled
+    // stage) always carry it: it answers their lookups. An IPv4 snapshot with a compiled stage
+    // carries none: the writer does not path-copy the trie per single update (that was half of an
+    // update's CPU time and ~3/4 of its allocation, docs/eroute.md §7), because the index answers
+    // every IPv4 lookup. Root then compiles it from the index on first use (tests, benchmarks'
+    // A/B, statistics; never a worker) and caches it in this immutable snapshot.
+    private TrieNode<TKey>? _root;
+    private readonly int _count;
+    /// <summary>The compiled IPv4 destination stage (DestIndex) of this version; null for IPv6 (the trie answers).</summary>
+    internal readonly DestIndex? Index;
 
     /// <summary>Publication number (1 for the first table, +1 per published change).</summary>
     public long Version { get; }
 
     /// <summary>Number of eroutes.</summary>
-    public int Count => Root.Count;
+    public int Count => _count;
 
-    internal ErouteSnapshot(TrieNode<TKey> root, long version)
+    /// <summary>The trie of this version (compiled from the index on first use when the writer did not keep one; allocates then).</summary>
+    internal TrieNode<TKey> Root => Volatile.Read(ref _root) ?? MaterializeRoot();
+
+    /// <summary>True when this snapshot was published with its trie (false: IPv4, compiled stage only).</summary>
+    internal bool HasTrie => Volatile.Read(ref _root) is not null;
+
+    internal ErouteSnapshot(TrieNode<TKey>? root, int count, long version, DestIndex? index = null)
     {
-        Root = root;
+        if (root is null && index is null) throw new ArgumentException("a snapshot needs a trie or a compiled stage");
+        _root = root;
+        _count = count;
         Version = version;
+        Index = index;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TrieNode<TKey> MaterializeRoot()
+    {
+        Rule<uint>[] rules = Index!.AllRules();
+        TrieNode<uint> built = PolicyTrie<uint>.Build(rules);
+        Interlocked.CompareExchange(ref _root, Unsafe.As<TrieNode<TKey>>(built), null);
+        return _root!;
+    }
+
+    /// <summary>Tables above this size use the interleaved (prefetching) batch of the compiled stage.</summary>
+    internal const int InterleaveFrom = 1 << 15;
 
     /// <summary>The most specific eroute for <paramref name="key"/>: destination, then source, then protocol/ports.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ErouteMatch Lookup(in FlowKey<TKey> key) => PolicyTrie<TKey>.Lookup(Root, key);
+    public ErouteMatch Lookup(in FlowKey<TKey> key)
+    {
+        if (typeof(TKey) == typeof(uint) && Index is { } index)
+            return index.Lookup(Unsafe.As<FlowKey<TKey>, FlowKey<uint>>(ref Unsafe.AsRef(in key)));
+        return PolicyTrie<TKey>.Lookup(_root!, key); // no index: the trie is always there (constructor)
+    }
+
+    /// <summary>Batch lookup without counting: compiled stage for IPv4, the trie for IPv6.</summary>
+    private void LookupBatch(ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
+    {
+        if (typeof(TKey) == typeof(uint) && Index is { } index)
+        {
+            var k4 = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<FlowKey<TKey>, FlowKey<uint>>(ref MemoryMarshal.GetReference(keys)), keys.Length);
+            if (_count >= InterleaveFrom)
+            {
+                index.LookupBatch(k4, results);
+            }
+            else
+            {
+                ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
+                for (int i = 0; i < k4.Length; i++) Unsafe.Add(ref r0, i) = index.Lookup(k4[i]);
+            }
+            return;
+        }
+        PolicyTrie<TKey>.LookupBatch(_root!, keys, results);
+    }
 
     /// <summary>Looks up a batch: <c>results[i]</c> = <c>Lookup(keys[i])</c> (prefetching, see PolicyTrie.LookupBatch).</summary>
     public void Lookup(ReadOnlySpan<FlowKey<TKey>> keys, Span<ErouteMatch> results)
     {
         if (results.Length < keys.Length) ThrowResultsTooShort();
-        PolicyTrie<TKey>.LookupBatch(Root, keys, results);
+        LookupBatch(keys, results);
     }
 
     /// <summary>Looks up a batch and counts each hit in the worker's <paramref name="counters"/>.</summary>
@@ -54,7 +110,7 @@ public sealed class ErouteSnapshot<TKey> where TKey : unmanaged, IBinaryInteger<
     {
         ArgumentNullException.ThrowIfNull(counters);
         if (results.Length < keys.Length) ThrowResultsTooShort();
-        PolicyTrie<TKey>.LookupBatch(Root, keys, results);
+        LookupBatch(keys, results);
         ref ErouteMatch r0 = ref MemoryMarshal.GetReference(results);
         for (int i = 0; i < keys.Length; i++)
         {

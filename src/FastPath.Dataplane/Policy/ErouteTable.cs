@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 
@@ -13,7 +14,9 @@ namespace FastPath.Dataplane.Policy;
 // snapshots (ErouteSnapshot) for the workers.
 //
 // - Writers (control plane) are serialized by one lock and may allocate freely. Each change is
-//   applied to a private path copy of the trie (PolicyTrie.Modify) and made visible by ONE
+//   applied to a private copy of what it touches — for IPv4 the compiled stage's directory path
+//   and block (DestIndex; no trie is maintained, docs/eroute.md §7), for IPv6 the trie's path
+//   (PolicyTrie.Modify) — and made visible by ONE
 //   Volatile.Write of the snapshot reference: a single add / replace / delete, a batch of changes
 //   (Apply) and a bulk replace of the whole table (ReplaceAll) are each atomic: a reader sees the
 //   old or the new table, never a mix, and a replace never opens a window where a packet falls to
@@ -79,7 +82,9 @@ public sealed class ErouteTable<TKey> where TKey : unmanaged, IBinaryInteger<TKe
     public ErouteTable(QuiescentState? quiescent = null)
     {
         _quiescent = quiescent ?? new QuiescentState();
-        _current = new ErouteSnapshot<TKey>(PolicyTrie<TKey>.Empty, 1);
+        _current = typeof(TKey) == typeof(uint)
+            ? new ErouteSnapshot<TKey>(null, 0, 1, DestIndex.Empty)
+            : new ErouteSnapshot<TKey>(PolicyTrie<TKey>.Empty, 0, 1);
     }
 
     /// <summary>The quiescent-state domain whose workers gate id reuse.</summary>
@@ -119,9 +124,10 @@ public sealed class ErouteTable<TKey> where TKey : unmanaged, IBinaryInteger<TKe
         lock (_writeLock)
         {
             if (_idBySelector.ContainsKey(selector)) throw new InvalidOperationException($"eroute {selector} already exists");
-            TrieNode<TKey> root = Current.Root;
-            int id = Upsert(ref root, new ErouteSpec<TKey>(selector, action, peer));
-            Publish(root);
+            DestIndex? index = Current.Index;
+            TrieNode<TKey>? root = TrieToUpdate(index);
+            int id = Upsert(ref root, ref index, new ErouteSpec<TKey>(selector, action, peer));
+            Publish(root, index);
             return id;
         }
     }
@@ -131,9 +137,10 @@ public sealed class ErouteTable<TKey> where TKey : unmanaged, IBinaryInteger<TKe
     {
         lock (_writeLock)
         {
-            TrieNode<TKey> root = Current.Root;
-            int id = Upsert(ref root, new ErouteSpec<TKey>(selector, action, peer));
-            Publish(root);
+            DestIndex? index = Current.Index;
+            TrieNode<TKey>? root = TrieToUpdate(index);
+            int id = Upsert(ref root, ref index, new ErouteSpec<TKey>(selector, action, peer));
+            Publish(root, index);
             return id;
         }
     }
@@ -143,9 +150,10 @@ public sealed class ErouteTable<TKey> where TKey : unmanaged, IBinaryInteger<TKe
     {
         lock (_writeLock)
         {
-            TrieNode<TKey> root = Current.Root;
-            if (!Remove(ref root, selector, out int id)) return false;
-            Publish(root);
+            DestIndex? index = Current.Index;
+            TrieNode<TKey>? root = TrieToUpdate(index);
+            if (!Remove(ref root, ref index, selector, out int id)) return false;
+            Publish(root, index);
             Retire(id);
             return true;
         }
@@ -156,20 +164,21 @@ public sealed class ErouteTable<TKey> where TKey : unmanaged, IBinaryInteger<TKe
     {
         lock (_writeLock)
         {
-            TrieNode<TKey> root = Current.Root;
+            DestIndex? index = Current.Index;
+            TrieNode<TKey>? root = TrieToUpdate(index);
             var retired = new List<int>();
             foreach (ref readonly ErouteChange<TKey> c in changes)
             {
                 if (c.Delete)
                 {
-                    if (Remove(ref root, c.Spec.Selector, out int id)) retired.Add(id);
+                    if (Remove(ref root, ref index, c.Spec.Selector, out int id)) retired.Add(id);
                 }
                 else
                 {
-                    Upsert(ref root, c.Spec);
+                    Upsert(ref root, ref index, c.Spec);
                 }
             }
-            Publish(root);
+            Publish(root, index);
             foreach (int id in retired) Retire(id);
         }
     }
@@ -205,7 +214,14 @@ public sealed class ErouteTable<TKey> where TKey : unmanaged, IBinaryInteger<TKe
                 _records[id] = new Record { Selector = s.Selector, Action = s.Action, Peer = PeerIndex(s.Peer), Live = true };
                 rules[n++] = new Rule<TKey>(s.Selector, s.Action, id);
             }
-            Publish(PolicyTrie<TKey>.Build(rules));
+            TrieNode<TKey> built = PolicyTrie<TKey>.Build(rules);
+            // IPv4: the trie is only the compile input of the index (DestIndex.Build gathers from
+            // it); the published snapshot does not keep it (the single updates after this would
+            // not maintain it, and it is ~100 B per eroute: docs/eroute.md §7).
+            if (typeof(TKey) == typeof(uint) && Current.Index is not null)
+                Publish(null, DestIndex.Build(Unsafe.As<TrieNode<uint>>(built)));
+            else
+                Publish(built, null);
             foreach (int id in retired) Retire(id);
         }
     }
@@ -279,6 +295,20 @@ public sealed class ErouteTable<TKey> where TKey : unmanaged, IBinaryInteger<TKe
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Benchmarks only (the A/B of docs/eroute.md §3): with false, publishes snapshots without the
+    /// compiled IPv4 stage (lookups and updates as before it: the trie alone); true recompiles it.
+    /// </summary>
+    internal void SetCompiledStage(bool on)
+    {
+        if (typeof(TKey) != typeof(uint)) return;
+        lock (_writeLock)
+        {
+            TrieNode<TKey> root = Current.Root;
+            Publish(on ? null : root, on ? DestIndex.Build(Unsafe.As<TrieNode<uint>>(root)) : null);
+        }
+    }
+
     // ---- internals (under _writeLock) ---------------------------------------------------------
 
     private ErouteEntry<TKey> EntryOf(int id)
@@ -290,32 +320,51 @@ public sealed class ErouteTable<TKey> where TKey : unmanaged, IBinaryInteger<TKe
         return new ErouteEntry<TKey>(id, r.Selector, r.Action, r.Peer >= 0 ? _peers[r.Peer] : null, hits);
     }
 
-    private int Upsert(ref TrieNode<TKey> root, in ErouteSpec<TKey> s)
+    private int Upsert(ref TrieNode<TKey>? root, ref DestIndex? index, in ErouteSpec<TKey> s)
     {
         if (_idBySelector.TryGetValue(s.Selector, out int id))
         {
             _records[id].Action = s.Action;
             _records[id].Peer = PeerIndex(s.Peer);
-            root = PolicyTrie<TKey>.Modify(root, new Rule<TKey>(s.Selector, s.Action, id), PolicyTrie<TKey>.Op.Replace);
+            var changed = new Rule<TKey>(s.Selector, s.Action, id);
+            if (root is not null) root = PolicyTrie<TKey>.Modify(root, changed, PolicyTrie<TKey>.Op.Replace);
+            if (typeof(TKey) == typeof(uint) && index is not null)
+                index = index.ReplaceAction(Unsafe.As<Rule<TKey>, Rule<uint>>(ref changed));
             return id;
         }
         id = AllocateId();
         _idBySelector.Add(s.Selector, id);
         _records[id] = new Record { Selector = s.Selector, Action = s.Action, Peer = PeerIndex(s.Peer), Live = true };
-        root = PolicyTrie<TKey>.Modify(root, new Rule<TKey>(s.Selector, s.Action, id), PolicyTrie<TKey>.Op.Insert);
+        var added = new Rule<TKey>(s.Selector, s.Action, id);
+        if (root is not null) root = PolicyTrie<TKey>.Modify(root, added, PolicyTrie<TKey>.Op.Insert);
+        if (typeof(TKey) == typeof(uint) && index is not null)
+            index = index.Insert(Unsafe.As<Rule<TKey>, Rule<uint>>(ref added));
         return id;
     }
 
-    private bool Remove(ref TrieNode<TKey> root, in ErouteSelector<TKey> selector, out int id)
+    private bool Remove(ref TrieNode<TKey>? root, ref DestIndex? index, in ErouteSelector<TKey> selector, out int id)
     {
         if (!_idBySelector.Remove(selector, out id)) return false;
-        root = PolicyTrie<TKey>.Modify(root, new Rule<TKey>(selector, _records[id].Action, id), PolicyTrie<TKey>.Op.Remove);
+        var removed = new Rule<TKey>(selector, _records[id].Action, id);
+        if (root is not null) root = PolicyTrie<TKey>.Modify(root, removed, PolicyTrie<TKey>.Op.Remove);
+        if (typeof(TKey) == typeof(uint) && index is not null)
+            index = index.Remove(Unsafe.As<Rule<TKey>, Rule<uint>>(ref removed));
         _records[id].Live = false;
         return true;
     }
 
-    private void Publish(TrieNode<TKey> root) =>
-        Volatile.Write(ref _current, new ErouteSnapshot<TKey>(root, _current.Version + 1));
+    /// <summary>
+    /// The trie a change must be applied to: none for IPv4 with the compiled stage (the index
+    /// answers every IPv4 lookup, so the writer only patches the index: no trie path copy per
+    /// single update; a snapshot compiles its trie from its index if a test or benchmark asks),
+    /// the current one otherwise (IPv6; IPv4 with the stage switched off — compiled from the index
+    /// once if the current snapshot has none).
+    /// </summary>
+    private TrieNode<TKey>? TrieToUpdate(DestIndex? index) =>
+        typeof(TKey) == typeof(uint) && index is not null ? null : Current.Root;
+
+    private void Publish(TrieNode<TKey>? root, DestIndex? index) =>
+        Volatile.Write(ref _current, new ErouteSnapshot<TKey>(root, _idBySelector.Count, _current.Version + 1, index));
 
     private void Retire(int id) => _retired.Enqueue((id, _quiescent.Advance()));
 

@@ -814,6 +814,49 @@ internal static unsafe class PolicyTrie<TKey> where TKey : unmanaged, IBinaryInt
         }
     }
 
+    /// <summary>
+    /// Appends the eroutes with destination length &gt; 16 that intersect the range
+    /// <paramref name="rangeBase"/>/<paramref name="rangeLen"/> (16 or 24): the ones inside it and,
+    /// for a /24, the /17-/24 covering it (DestIndex compiles a block from them). Walks only the path
+    /// to the range, then collects the subtree under it.
+    /// </summary>
+    internal static void Gather(TrieNode<TKey> root, TKey rangeBase, int rangeLen, List<Rule<TKey>> into) =>
+        Gather(root.Slots, 0, rangeBase, rangeLen, into);
+
+    private static void Gather(TrieSlot<TKey>[] node, int depth, TKey rangeBase, int rangeLen, List<Rule<TKey>> into)
+    {
+        if (depth >= rangeLen)
+        {
+            Collect(node, depth, into); // everything under the range, all longer than depth >= 16
+            return;
+        }
+        ref TrieSlot<TKey> slot = ref node[KeyBits<TKey>.Chunk(rangeBase, depth)];
+        if (slot.Rules is not null)
+            foreach (ref readonly Rule<TKey> r in slot.Rules.AsSpan())
+                if (r.DstLen > 16) into.Add(r); // a slot list covers the whole slot, hence the range
+        if (slot.Node is { } child) Gather(child, depth + 8, rangeBase, rangeLen, into);
+        else if (slot.Bucket is { } bucket)
+            foreach (ref readonly Rule<TKey> r in BucketLayout.Rules(bucket))
+                if (r.DstLen > 16 && ((r.Dst ^ rangeBase) & KeyBits<TKey>.Mask(Math.Min(r.DstLen, rangeLen))) == TKey.Zero) into.Add(r);
+    }
+
+    /// <summary>Appends the eroutes with destination length &lt;= 16 that cover the /16 at <paramref name="base16"/>.</summary>
+    internal static void GatherCovering(TrieNode<TKey> root, TKey base16, List<Rule<TKey>> into)
+    {
+        ref TrieSlot<TKey> slot = ref root.Slots[KeyBits<TKey>.Chunk(base16, 0)];
+        if (slot.Rules is not null) into.AddRange(slot.Rules); // /0-/8
+        if (slot.Node is { } child)
+        {
+            Rule<TKey>[]? rules = child[KeyBits<TKey>.Chunk(base16, 8)].Rules; // /9-/16
+            if (rules is not null) into.AddRange(rules);
+        }
+        else if (slot.Bucket is { } bucket)
+        {
+            foreach (ref readonly Rule<TKey> r in BucketLayout.Rules(bucket))
+                if (r.DstLen <= 16 && ((r.Dst ^ base16) & KeyBits<TKey>.Mask(r.DstLen)) == TKey.Zero) into.Add(r);
+        }
+    }
+
     /// <summary>Node and bucket statistics (for the memory report and tests).</summary>
     internal static (int Nodes, int Buckets, int MaxBucket, long SlotRuleCopies) Stats(TrieNode<TKey> root) => Stats(root.Slots);
 

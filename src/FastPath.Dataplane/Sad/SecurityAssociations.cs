@@ -114,6 +114,7 @@ public abstract class SecurityAssociation : IDisposable
         IvLength = Transform.IvLength;
         IcvLength = Transform.IcvLength;
         Alignment = Transform.PayloadAlignment;
+        Keys = Transform.KeyPrefetch;
     }
 
     public uint Spi { get; }
@@ -131,6 +132,20 @@ public abstract class SecurityAssociation : IDisposable
     internal readonly int IvLength;
     internal readonly int IcvLength;
     internal readonly int Alignment;
+    /// <summary>The key lines a packet of this SA touches (native, never moves): a copy of the
+    /// transform's, so prefetching them needs only this object's line, not the transform's.</summary>
+    internal readonly KeyPrefetch Keys;
+
+    /// <summary>Multi-SA batches (EspProcessor): once this object's lines are in cache, prefetch what
+    /// ESP will read next for a packet of <paramref name="length"/> bytes: the transform object, the
+    /// key schedule / GHASH powers and the counters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void PrefetchHot(int length)
+    {
+        KeyPrefetch.PrefetchObject(Transform);
+        KeyPrefetch.PrefetchObject(Counters);
+        Keys.Prefetch(length);
+    }
 
     private bool _softRaised;
     /// <summary>Hard lifetime reached (or, outbound, sequence exhausted): the SA carries nothing more.</summary>
@@ -260,6 +275,11 @@ public sealed class InboundSa : SecurityAssociation
     }
 
     public ReplayWindow Replay { get; }
+
+    /// <summary>The inbound policy group as the owner worker keeps it (low 32 bits the group, bit 32
+    /// set for a stable group; 0 = none): on the SA so the check after decryption needs no lookup.</summary>
+    internal ulong PolicyGroupWord;
+
     public IpPrefix? InnerSource { get; }
     public IpPrefix? InnerDestination { get; }
     /// <summary>Whether the outer destination must equal <see cref="SecurityAssociation.LocalAddress"/>.</summary>
