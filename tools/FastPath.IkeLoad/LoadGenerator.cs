@@ -5,6 +5,7 @@ using System.Linq;
 using System.Net;
 using System.Text;
 using System.Threading;
+using FastPath.Ike.Crypto;
 using FastPath.Ike.Engine;
 using FastPath.Ike.Exchanges;
 using FastPath.Ike.Proposals;
@@ -17,7 +18,11 @@ namespace FastPath.IkeLoad;
 // connection has its own source address from a small pool (documentation addresses,
 // 198.51.100.0/24), its identity is that address (ID_IPV4_ADDR), so one responder connection
 // with right=%any and a wildcard PSK accepts them all; every IKE SA has its own SPIs. Child selectors:
-// slot i asks for 192.0.2.i/32 <-> 203.0.113.0/24 (so Concurrency <= 256).
+// slot i asks for 192.0.2.(SlotOffset + i)/32 <-> 203.0.113.0/24 (so SlotOffset + Concurrency <= 256;
+// several generator processes against one responder take disjoint offsets and source addresses).
+// StartAt (unix seconds, optional): the window is [StartAt + Warmup, StartAt + Warmup + Seconds) on the
+// wall clock, the same for every generator process, so the script can read the responder's CPU time
+// exactly over the window (perf-scripts/ike-rate.sh).
 //
 // Life of one slot (all on the engine thread, through IIkeObserver and the engine's log event):
 //   Initiate ─► IKE_SA_INIT ─► float to 4500 (encapsulation=yes, as kernel-libipsec needs) ─►
@@ -51,6 +56,7 @@ internal sealed class LoadGenerator : IIkeObserver
     private long _t0, _t1, _completedTotal, _started;
     private volatile bool _stopping;
     private IkeEngine? _engine;
+    private readonly Dictionary<DhGroup, KeyExchange> _shared = new(); // --reuse-ke (engine thread only)
 
     public LoadGenerator(LoadOptions options)
     {
@@ -70,6 +76,10 @@ internal sealed class LoadGenerator : IIkeObserver
             RetransmitTries = 2,
             UniqueIds = false,
             HalfOpenTimeout = TimeSpan.FromSeconds(30),
+            // --reuse-ke: one ephemeral key pair per group for all of this generator's IKE SAs (its X25519 key
+            // generation is then paid once, not per SA). The generator is not the side under test; the responder
+            // still generates a fresh key and computes a fresh shared secret per SA, exactly as before.
+            InitiatorKeyExchange = _o.ReuseKe ? g => _shared.TryGetValue(g, out var k) ? k : _shared[g] = KeyExchange.Shared(KeyExchange.Create(g)) : null,
         };
         using var engine = new IkeEngine(options, transport, sink, logger, this);
         _engine = engine;
@@ -80,7 +90,7 @@ internal sealed class LoadGenerator : IIkeObserver
         {
             var c = new IkeConnection
             {
-                Name = $"load-{i}",
+                Name = $"load-{_o.SlotOffset + i}",
                 LocalAddress = sources[i % sources.Count],
                 RemoteAddress = _o.Target,
                 IkeProposals = ike,
@@ -89,7 +99,7 @@ internal sealed class LoadGenerator : IIkeObserver
                 // Inner selectors: a /32 of its own per slot behind the responder's 203.0.113.0/24. Host-to-host
                 // selectors are not possible: kernel-libipsec refuses a CHILD_SA whose route would capture the IKE
                 // traffic itself ("conflicts with IKE traffic") and answers TS_UNACCEPTABLE.
-                LocalTs = [TrafficSelectors.FromPrefix($"192.0.2.{i}/32")],
+                LocalTs = [TrafficSelectors.FromPrefix($"192.0.2.{_o.SlotOffset + i}/32")],
                 RemoteTs = [TrafficSelectors.FromPrefix("203.0.113.0/24")],
                 Encapsulation = EncapsulationMode.Force,
                 KeyingTries = 1,
@@ -105,7 +115,8 @@ internal sealed class LoadGenerator : IIkeObserver
         long freq = Stopwatch.Frequency;
         long begin = Stopwatch.GetTimestamp();
         var cpuBegin = Process.GetCurrentProcess().TotalProcessorTime;
-        _t0 = begin + (long)(_o.Warmup * freq);
+        double startIn = _o.StartAt is double at ? at - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 : 0;
+        _t0 = begin + (long)((Math.Max(0, startIn) + _o.Warmup) * freq);
         _t1 = _t0 + (long)_o.Seconds * freq;
         foreach (var s in _slots.Values)
         {
@@ -289,4 +300,10 @@ internal sealed class LoadOptions
     public string EspProposal { get; init; } = "aes128gcm16";
     public TimeSpan StuckTimeout { get; init; } = TimeSpan.FromSeconds(15);
     public string? Label { get; init; }
+    /// <summary>First slot number (child selector 192.0.2.SlotOffset/32, connection load-SlotOffset).</summary>
+    public int SlotOffset { get; init; }
+    /// <summary>Wall-clock start of the warm-up (unix seconds); null = now.</summary>
+    public double? StartAt { get; init; }
+    /// <summary>--reuse-ke: one initiator key pair for all SAs (IkeEngineOptions.InitiatorKeyExchange).</summary>
+    public bool ReuseKe { get; init; }
 }

@@ -10,10 +10,13 @@ namespace FastPath.IkeLoad;
 // fastpath-ikeload: IKE SA + first CHILD_SA establishment rate (issue 6).
 //
 //   fastpath-ikeload --target 198.51.100.1 --sources 198.51.100.10+16 --concurrency 64 \
-//                    --warmup 2 --seconds 10 [--label fastpath] [--json out.json]
-//       load generator (LoadGenerator.cs): prints one JSON result (stdout and --json)
-//   fastpath-ikeload --respond --bind 198.51.100.1 [--cookie-threshold N] [--seconds N]
-//       FastPath responder host (ResponderHost.cs)
+//                    --warmup 2 --seconds 10 [--label fastpath] [--json out.json] [--slot-offset N] [--start-at UNIX] [--reuse-ke]
+//       load generator (LoadGenerator.cs): prints one JSON result (stdout and --json); --reuse-ke: one X25519 key
+//       pair for all of the generator's SAs (cheaper initiator; the responder's work per SA is unchanged)
+//   fastpath-ikeload --respond --bind 198.51.100.1 [--cookie-threshold N] [--seconds N] [--dataplane]
+//       FastPath responder host (ResponderHost.cs); --dataplane: CHILD_SAs into a running FastPath
+//       dataplane (one worker) through the gateway's DataplaneChildSaSink instead of a counting sink;
+//       --sink-sync: that sink in its synchronous mode (each call waits for the worker; the pre-2026-12-02 behaviour)
 // Common: --psk S, --ike aes128gcm16-prfsha256-x25519, --esp aes128gcm16.
 // Exit codes: 0 ok, 2 bad arguments, 1 failure. Run inside the network namespace meant to send.
 internal static class Program
@@ -36,7 +39,7 @@ internal static class Program
             if (a.ContainsKey("respond"))
             {
                 var bind = Ip(a, "bind");
-                return ResponderHost.Run(bind, psk, Int(a, "cookie-threshold", int.MaxValue), Int(a, "seconds", 0), ike, esp);
+                return ResponderHost.Run(bind, psk, Int(a, "cookie-threshold", int.MaxValue), Int(a, "seconds", 0), ike, esp, a.ContainsKey("dataplane"), a.ContainsKey("sink-sync"));
             }
             var options = new LoadOptions
             {
@@ -49,7 +52,11 @@ internal static class Program
                 IkeProposal = ike,
                 EspProposal = esp,
                 Label = a.GetValueOrDefault("label"),
+                SlotOffset = Int(a, "slot-offset", 0),
+                StartAt = a.TryGetValue("start-at", out var at) ? double.Parse(at, CultureInfo.InvariantCulture) : null,
+                ReuseKe = a.ContainsKey("reuse-ke"),
             };
+            if (options.SlotOffset < 0 || options.SlotOffset + options.Concurrency > 256) throw new ArgumentException("--slot-offset + --concurrency ≤ 256");
             if (options.Concurrency is < 1 or > 256 || options.Seconds < 1 || options.Seconds > 600 || options.Warmup < 0)
                 throw new ArgumentException("1 ≤ --concurrency ≤ 256, 1 ≤ --seconds ≤ 600, --warmup ≥ 0");
             var result = new LoadGenerator(options).Run();
@@ -71,8 +78,8 @@ internal static class Program
     }
 
     private static void Usage() => Console.Error.WriteLine("""
-        usage: fastpath-ikeload --target IP --sources IP+N [--concurrency N] [--warmup S] [--seconds N] [--label L] [--json FILE]
-               fastpath-ikeload --respond --bind IP [--cookie-threshold N] [--seconds N]
+        usage: fastpath-ikeload --target IP --sources IP+N [--concurrency N] [--warmup S] [--seconds N] [--label L] [--json FILE] [--slot-offset N] [--start-at UNIX] [--reuse-ke]
+               fastpath-ikeload --respond --bind IP [--cookie-threshold N] [--seconds N] [--dataplane [--sink-sync]]
                common: --psk S --ike PROPOSAL --esp PROPOSAL
         """);
 
@@ -83,7 +90,7 @@ internal static class Program
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{args[i]}'");
             string k = args[i][2..];
-            if (k == "respond") { d[k] = "1"; continue; }
+            if (k is "respond" or "dataplane" or "sink-sync" or "reuse-ke") { d[k] = "1"; continue; }
             if (i + 1 >= args.Length) throw new ArgumentException($"--{k} needs a value");
             d[k] = args[++i];
         }

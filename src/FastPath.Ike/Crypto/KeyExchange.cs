@@ -2,7 +2,6 @@ using System;
 using System.Globalization;
 using System.Numerics;
 using System.Security.Cryptography;
-using Org.BouncyCastle.Math.EC.Rfc7748;
 
 namespace FastPath.Ike.Crypto;
 
@@ -17,7 +16,7 @@ namespace FastPath.Ike.Crypto;
 // - ECP 19/20/21 (RFC 5903): KE data is x | y, each coordinate the field size, without the 0x04
 //   of SEC1 (RFC 5903 §7); the shared secret is the x coordinate of the product. The peer point is
 //   validated (on the curve, not infinity: RFC 6989 §2.3) by the BCL import (OpenSSL EC_KEY_check_key).
-// - Curve25519, group 31 (RFC 8031): 32-byte u coordinates, X25519 of RFC 7748 via BouncyCastle;
+// - Curve25519, group 31 (RFC 8031): 32-byte u coordinates, X25519 of RFC 7748 through OpenSSL's libcrypto (X25519OpenSsl.cs);
 //   an all-zero shared secret (small-order peer value) is rejected (RFC 8031 §2.3 MUST).
 // A KeyExchange object is one ephemeral key pair; it is used for one exchange and disposed.
 
@@ -55,6 +54,23 @@ public abstract class KeyExchange : IDisposable
         DhGroup.Curve25519 => new X25519KeyExchange(null),
         _ => throw Unsupported(group),
     };
+
+    /// <summary>A view of <paramref name="key"/> whose Dispose leaves it alone: one ephemeral key used for many
+    /// exchanges (RFC 7296 §2.12 allows reusing a DH value; it costs the SAs sharing it their forward secrecy
+    /// against each other). For load generators only (IkeEngineOptions.InitiatorKeyExchange), never the default.</summary>
+    public static KeyExchange Shared(KeyExchange key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new SharedKeyExchange(key);
+    }
+
+    private sealed class SharedKeyExchange(KeyExchange inner) : KeyExchange(inner.Group)
+    {
+        public override byte[] PublicValue => inner.PublicValue;
+
+        protected override bool TryCompute(ReadOnlySpan<byte> peer, out byte[] sharedSecret, out string error) =>
+            inner.TryComputeSharedSecret(peer, out sharedSecret, out error);
+    }
 
     /// <summary>A key pair with a given private key (known-answer tests): MODP exponent, ECP scalar d, or X25519 scalar; big-endian except X25519 (RFC 7748 little-endian).</summary>
     public static KeyExchange CreateWithPrivateKey(DhGroup group, ReadOnlySpan<byte> privateKey) => group switch
@@ -261,32 +277,33 @@ internal sealed class EcpKeyExchange : KeyExchange
     }
 }
 
-/// <summary>Curve25519 (RFC 8031) with BouncyCastle's RFC 7748 X25519.</summary>
+/// <summary>Curve25519 (RFC 8031) with OpenSSL's RFC 7748 X25519 (X25519OpenSsl.cs).</summary>
 internal sealed class X25519KeyExchange : KeyExchange
 {
-    private readonly byte[] _k = new byte[X25519.ScalarSize];
-    private readonly byte[] _public = new byte[X25519.PointSize];
+    private readonly byte[] _k = new byte[X25519OpenSsl.Size];
+    private readonly byte[] _public = new byte[X25519OpenSsl.Size];
+    private readonly X25519OpenSsl.PrivateKey _key; // the same key pair in OpenSSL, for the derive
 
     internal X25519KeyExchange(byte[]? k) : base(DhGroup.Curve25519)
     {
         if (k is null) RandomNumberGenerator.Fill(_k);
-        else if (k.Length != X25519.ScalarSize) throw new ArgumentException("X25519 private key is 32 bytes", nameof(k));
+        else if (k.Length != X25519OpenSsl.Size) throw new ArgumentException("X25519 private key is 32 bytes", nameof(k));
         else k.CopyTo(_k, 0);
         // Clamping (RFC 7748 §5) happens inside the scalar multiplication.
-        X25519.ScalarMultBase(_k, 0, _public, 0);
+        _key = X25519OpenSsl.PrivateKey.Create(_k, _public);
     }
 
     public override byte[] PublicValue => (byte[])_public.Clone();
 
     protected override bool TryCompute(ReadOnlySpan<byte> peer, out byte[] sharedSecret, out string error)
     {
-        byte[] u = peer.ToArray();
-        byte[] r = new byte[X25519.PointSize];
-        X25519.ScalarMult(_k, 0, u, 0, r, 0);
-        // RFC 8031 §2.3 / RFC 7748 §6.1: an all-zero result means a small-order peer value: MUST reject.
+        byte[] r = new byte[X25519OpenSsl.Size];
+        // RFC 8031 §2.3 / RFC 7748 §6.1: an all-zero result means a small-order peer value: MUST reject
+        // (OpenSSL's derive refuses it; the OR over the bytes checks it again).
+        bool derived = _key.TryDerive(peer, r);
         int acc = 0;
         foreach (byte b in r) acc |= b;
-        if (acc == 0)
+        if (!derived || acc == 0)
         {
             sharedSecret = [];
             error = "CURVE_25519: the shared secret is all zero (small-order peer value, RFC 8031 §2.3)";
@@ -297,5 +314,9 @@ internal sealed class X25519KeyExchange : KeyExchange
         return true;
     }
 
-    protected override void Dispose(bool disposing) => CryptographicOperations.ZeroMemory(_k);
+    protected override void Dispose(bool disposing)
+    {
+        CryptographicOperations.ZeroMemory(_k);
+        if (disposing) _key.Dispose();
+    }
 }

@@ -100,6 +100,27 @@ public interface IChildSaSink
     ChildSaUsage Usage(uint spi, bool inbound);
 }
 
+/// <summary>
+/// Optional second face of an <see cref="IChildSaSink"/> whose calls return before their effect is in the
+/// dataplane (DataplaneChildSaSink with Asynchronous: the SA is posted to its worker's command ring, the
+/// eroutes follow once the worker has it). The engine never lets the peer see the difference: a message of
+/// an IKE SA whose children it just installed or deleted leaves only once everything requested up to then is
+/// in effect (IkeEngine.Transmit) — so the IKE_AUTH / CREATE_CHILD_SA response, after which the peer sends
+/// ESP on the new SA, never precedes the inbound SA in the worker, and the engine thread never waits.
+/// </summary>
+public interface IChildSaSinkBarrier
+{
+    /// <summary>A mark covering every call made on the sink so far.</summary>
+    long Mark();
+
+    /// <summary>True when everything up to <paramref name="mark"/> is in effect.</summary>
+    bool IsApplied(long mark);
+
+    /// <summary>Runs <paramref name="continuation"/> (on any thread, once) when everything up to <paramref name="mark"/> is in effect
+    /// (at once, on the calling thread, when it already is).</summary>
+    void WhenApplied(long mark, Action continuation);
+}
+
 /// <summary>Notifications for updown scripts and metrics. All methods are called on the engine thread; keep them short.</summary>
 public interface IIkeObserver
 {

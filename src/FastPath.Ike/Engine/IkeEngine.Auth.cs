@@ -354,6 +354,8 @@ public sealed partial class IkeEngine
 #pragma warning restore CA1031
         // RFC 7296 §2.4: INITIAL_CONTACT — the peer has no other SA with us: drop ours silently.
         // uniqueids=yes: an older SA with the same peer identity on this connection is replaced.
+        // Neither applies (uniqueids=no, no INITIAL_CONTACT): no scan of the SA table (O(SAs) per establishment).
+        if (initialContact || _options.UniqueIds)
         foreach (var old in _sas.Values.Where(o => o != sa && o.State is IkeSaState.Established or IkeSaState.Deleting && o.PeerId is not null && o.PeerId.Matches(sa.PeerId!)).ToList())
         {
             if (initialContact)
@@ -435,6 +437,7 @@ public sealed partial class IkeEngine
             return false;
         }
 #pragma warning restore CA1031
+        finally { SinkTouched(sa); }
         var child = new ChildSa { Serial = install.ChildSerial, Install = install, Installed = Now };
         sa.Children.Add(child);
         _childUp++;

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using FastPath.Ike.Crypto;
 using FastPath.Ike.Exchanges;
 using FastPath.Ike.Messages;
@@ -30,7 +31,26 @@ namespace FastPath.Ike.Engine;
 public sealed partial class IkeEngine
 {
     private static readonly TimeSpan ReplaceFallback = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan TemporaryFailureRetry = TimeSpan.FromSeconds(10);
+    /// <summary>Timers of old inbound SAs that linger after their rekey (RekeyedInboundLinger).</summary>
+    private readonly Dictionary<ITimer, Action> _lingering = [];
+
+    /// <summary>Shutdown: the lingering old inbound SAs go now.</summary>
+    private void DeleteLingeringInbound()
+    {
+        foreach (var (t, delete) in _lingering.ToList())
+        {
+            t.Dispose();
+            delete();
+        }
+        _lingering.Clear();
+    }
+    /// <summary>§2.25: after TEMPORARY_FAILURE retry later, never at once; 2 s plus a random part of up to 3 s, so two ends
+    /// whose exchanges refused each other (a child rekey crossing an IKE rekey) do not collide again in lockstep.</summary>
+    private TimeSpan TemporaryFailureRetry => TimeSpan.FromMilliseconds(2000 + _random.Next(3001));
+    /// <summary>A rekey that must wait for another exchange of the same IKE SA (a child rekey during an IKE rekey and back) tries again after this.</summary>
+    private static readonly TimeSpan RekeyDeferral = TimeSpan.FromMilliseconds(500);
+    /// <summary>How long the loser of a simultaneous IKE rekey, or a rekey responder, waits for the peer's delete of an old / redundant IKE SA.</summary>
+    private static readonly TimeSpan RekeyedIkeSaFallback = TimeSpan.FromSeconds(60);
 
     private CreateChildSaContext ContextOf(IkeSa sa) => new()
     {
@@ -61,13 +81,22 @@ public sealed partial class IkeEngine
             return;
         }
         var s = Lifetimes.ChildSchedule(c, _random);
-        if (s.Rekey) ch.RekeyTimer = Schedule(s.RekeyAfter, () => RekeyChild(sa, ch));
+        // The timers look the child's IKE SA up when they fire: an IKE SA rekey moves the child to the new SA.
+        if (s.Rekey) ch.RekeyTimer = Schedule(s.RekeyAfter, () => { if (OwnerOf(ch) is { } o) RekeyChild(o, ch); });
         ch.ExpireTimer = Schedule(s.ExpireAfter, () =>
         {
-            if (!sa.Children.Contains(ch)) return;
+            if (OwnerOf(ch) is not { } o) return;
             LogChildExpired(c.Name, ch.Serial, "hard lifetime reached");
-            DeleteChild(sa, ch, notifyPeer: true, "hard lifetime");
+            DeleteChild(o, ch, notifyPeer: true, "hard lifetime");
         });
+    }
+
+    /// <summary>The IKE SA that holds the child now (children move on an IKE SA rekey, §2.18); null once it is gone.</summary>
+    private IkeSa? OwnerOf(ChildSa ch)
+    {
+        foreach (var s in _sas.Values)
+            if (s.State != IkeSaState.Dead && s.Children.Contains(ch)) return s;
+        return null;
     }
 
     private void ScheduleIkeRekey(IkeSa sa)
@@ -116,7 +145,7 @@ public sealed partial class IkeEngine
                 {
                     var old = sa.Children.FirstOrDefault(c => c.OutboundSpi == created.Rekeyed!.OutboundSpi);
                     var install = InstallRecord(sa, created, ctx);
-                    try { _sink.InstallInbound(install); }
+                    try { _sink.InstallInbound(install); SinkTouched(sa); }
 #pragma warning disable CA1031 // the dataplane refusing: answer TEMPORARY_FAILURE, keep the old SA
                     catch (Exception e)
                     {
@@ -137,10 +166,10 @@ public sealed partial class IkeEngine
                         old.RekeyTimer?.Dispose();
                         old.ReplaceTimer = Schedule(ReplaceFallback, () =>
                         {
-                            if (sa.Children.Contains(old) && old.PendingReplacement == next)
+                            if (OwnerOf(old) is { } o && old.PendingReplacement == next)
                             {
-                                sa.Children.Remove(old);
-                                CompleteReplacement(sa, old, next);
+                                o.Children.Remove(old);
+                                CompleteReplacement(o, old, next);
                             }
                         });
                     }
@@ -153,6 +182,15 @@ public sealed partial class IkeEngine
                 }
             case IkeSaRekeyed rekeyed:
                 SendResponse(sa, ExchangeType.CreateChildSa, id, r.Payloads);
+                if (sa.IkeRekeying && sa.CollidingRekey is null)
+                {
+                    // §2.8.2: both ends rekey the IKE SA. Their new SA exists from now on (it can receive the peer's
+                    // delete), the children stay until our own exchange's response tells which SA survives.
+                    var theirs = NewRekeyedIkeSa(sa, rekeyed, weInitiated: false);
+                    sa.CollidingRekey = new CollidingIkeRekey(theirs, rekeyed.Ni, rekeyed.Nr);
+                    LogIkeCollision(sa.Connection.Name, sa.Serial, $"answered the peer's rekey (#{theirs.Serial}) while ours is outstanding");
+                    return;
+                }
                 AdoptRekeyedIkeSa(sa, rekeyed, weInitiated: false);
                 return;
             case CreateChildSaFailed f:
@@ -175,11 +213,32 @@ public sealed partial class IkeEngine
     /// <summary>The last step of either side of a child rekey: the old SA's inbound half goes from the dataplane.</summary>
     private void DeleteRekeyedInbound(IkeSa sa, ChildSa old)
     {
-        try { _sink.DeleteInbound(old.InboundSpi); }
+        // The peer's last packets on the old SA may still be queued behind the delete exchange: ESP reaches the
+        // dataplane through its own rings and workers, the IKE message through the engine's socket, so the
+        // delete (or its response) can overtake ESP the peer sent before it. The inbound half stays for
+        // RekeyedInboundLinger more (it only accepts the peer's old keys, and no eroute names it); then it goes.
+        uint spi = old.InboundSpi;
+        void Delete()
+        {
+            try { _sink.DeleteInbound(spi); }
 #pragma warning disable CA1031
-        catch (Exception e) { LogInternalError(e); }
+            catch (Exception e) { LogInternalError(e); }
 #pragma warning restore CA1031
-        _inboundSpis.Remove(old.InboundSpi);
+            _inboundSpis.Remove(spi);
+        }
+        if (_options.RekeyedInboundLinger > TimeSpan.Zero)
+        {
+            // The timer is referenced until it fired (an unreferenced timer may be collected before it fires).
+            ITimer? t = null;
+            t = Schedule(_options.RekeyedInboundLinger, () =>
+            {
+                if (t is not null) _lingering.Remove(t);
+                t?.Dispose();
+                Delete();
+            });
+            _lingering[t] = Delete;
+        }
+        else Delete();
         LogChildDeleted(sa.Connection.Name, old.Serial, old.InboundSpi, old.OutboundSpi, "rekeyed");
         try { _observer?.ChildSaDown(sa.Connection, old.Install, rekey: true, "rekeyed"); }
 #pragma warning disable CA1031
@@ -190,7 +249,7 @@ public sealed partial class IkeEngine
     private void InstallOutboundOf(IkeSa sa, ChildSa ch)
     {
         ch.OutboundPending = false;
-        try { _sink.InstallOutbound(ch.Install); }
+        try { _sink.InstallOutbound(ch.Install); SinkTouched(sa); }
 #pragma warning disable CA1031
         catch (Exception e) { LogInstallFailed(sa.Connection.Name, ch.Serial, e.Message); return; }
 #pragma warning restore CA1031
@@ -224,6 +283,7 @@ public sealed partial class IkeEngine
             return false;
         }
 #pragma warning restore CA1031
+        finally { SinkTouched(sa); }
         child = new ChildSa { Serial = install.ChildSerial, Install = install, Installed = Now };
         sa.Children.Add(child);
         if (rekey) _childRekeys++;
@@ -289,6 +349,13 @@ public sealed partial class IkeEngine
     {
         if (sa.State != IkeSaState.Established || !sa.Children.Contains(ch) || ch.State != ChildSaState.Installed || (ch.Rekeying && group == DhGroup.None)) return;
         if (ch.PendingReplacement is not null || ch.OutboundPending) return; // the peer is rekeying it right now
+        if (sa.IkeRekeying || sa.CollidingRekey is not null)
+        {
+            // §2.8.2: no new exchange on an IKE SA that is being rekeyed; the child moves to the new SA, retry there.
+            ch.RekeyTimer?.Dispose();
+            ch.RekeyTimer = Schedule(RekeyDeferral, () => { if (OwnerOf(ch) is { } o) RekeyChild(o, ch); });
+            return;
+        }
         ch.Rekeying = true;
         var ctx = ContextOf(sa);
         CreateChildSaRequest req;
@@ -321,6 +388,15 @@ public sealed partial class IkeEngine
         {
             case ChildSaCreated created:
                 {
+                    if (!sa.Children.Contains(old) && sa.Children.Any(x => x.Install.ReplacesOutboundSpi == old.OutboundSpi))
+                    {
+                        // §2.8.1: the peer rekeyed the same child at the same time, its SA won (lower nonce on ours) and it
+                        // deleted the old SA before our response arrived: ours is redundant, and we created it, so we delete it.
+                        LogCollision(c.Name, old.Serial, "the peer's rekey won and already replaced the old SA; deleting ours");
+                        _inboundSpis.Remove(created.InboundSpi);
+                        SendRequest(sa, ExchangeType.Informational, () => [DeletePayload.ChildSas(ProtocolId.Esp, created.InboundSpi)], (_, _) => { }, () => DeadPeer(sa, "INFORMATIONAL timed out"));
+                        return;
+                    }
                     if (!sa.Children.Contains(old))
                     {
                         // The old SA vanished meanwhile (the peer deleted it): keep the new one as a fresh child.
@@ -366,7 +442,7 @@ public sealed partial class IkeEngine
             case CreateChildSaFailed f when f.Notify == NotifyType.TemporaryFailure:
                 LogCreateChildFailed(c.Name, old.Serial, "rekey", f.ToString());
                 old.RekeyTimer?.Dispose();
-                old.RekeyTimer = Schedule(TemporaryFailureRetry, () => RekeyChild(sa, old));
+                old.RekeyTimer = Schedule(TemporaryFailureRetry, () => { if (OwnerOf(old) is { } o) RekeyChild(o, old); });
                 break;
             case CreateChildSaFailed f:
                 LogCreateChildFailed(c.Name, old.Serial, "rekey", f.ToString());
@@ -389,6 +465,7 @@ public sealed partial class IkeEngine
     /// <summary>Rekey initiator: the peer confirmed the old SA's delete; its inbound goes (the outbound was replaced already).</summary>
     private void RetireOld(IkeSa sa, ChildSa old)
     {
+        if (OwnerOf(old) is { } o) sa = o;
         if (!sa.Children.Remove(old)) return;
         old.CancelTimers();
         DeleteRekeyedInbound(sa, old);
@@ -398,7 +475,15 @@ public sealed partial class IkeEngine
 
     private void RekeyIke(IkeSa sa, DhGroup group = DhGroup.None)
     {
-        if (sa.State != IkeSaState.Established || (sa.IkeRekeying && group == DhGroup.None)) return;
+        if (sa.State != IkeSaState.Established || (sa.IkeRekeying && group == DhGroup.None) || sa.CollidingRekey is not null) return;
+        if (group == DhGroup.None && ChildExchangeBusy(sa))
+        {
+            // strongSwan's order too: an IKE rekey waits until no CHILD_SA exchange of this SA is in flight
+            // (a child rekey's delete still to come would otherwise land on the old IKE SA).
+            sa.RekeyTimer?.Dispose();
+            sa.RekeyTimer = Schedule(RekeyDeferral, () => RekeyIke(sa));
+            return;
+        }
         sa.IkeRekeying = true;
         var ctx = ContextOf(sa);
         CreateChildSaRequest req;
@@ -417,11 +502,21 @@ public sealed partial class IkeEngine
             sa.IkeRekeying = false;
             switch (outcome)
             {
+                case IkeSaRekeyed r when sa.CollidingRekey is { } theirs:
+                    sa.CollidingRekey = null;
+                    ResolveIkeRekeyCollision(sa, r, theirs);
+                    break;
                 case IkeSaRekeyed r:
                     AdoptRekeyedIkeSa(sa, r, weInitiated: true);
                     break;
-                case CreateChildSaFailed f when f.RetryWithGroup != DhGroup.None:
+                case CreateChildSaFailed f when f.RetryWithGroup != DhGroup.None && sa.CollidingRekey is null:
                     RekeyIke(sa, f.RetryWithGroup);
+                    break;
+                case CreateChildSaFailed f when sa.CollidingRekey is { } theirs:
+                    // Ours failed (e.g. the peer answered TEMPORARY_FAILURE), theirs completed: an ordinary rekey by the peer.
+                    LogCreateChildFailed(sa.Connection.Name, sa.Serial, "IKE rekey", f.ToString());
+                    sa.CollidingRekey = null;
+                    HandOverToRekeyedIkeSa(sa, theirs.NewSa, weDeleteOld: false);
                     break;
                 case CreateChildSaFailed f:
                     LogCreateChildFailed(sa.Connection.Name, sa.Serial, "IKE rekey", f.ToString());
@@ -437,8 +532,68 @@ public sealed partial class IkeEngine
         });
     }
 
+    /// <summary>A CHILD_SA exchange of this IKE SA is in flight or queued, or a child rekey awaits its delete.</summary>
+    private static bool ChildExchangeBusy(IkeSa sa) =>
+        (sa.Outstanding is { IsLiveness: false }) || sa.Waiting.Count > 0
+        || sa.Children.Any(c => c.Rekeying || c.State == ChildSaState.Deleting || c.PendingReplacement is not null || c.OutboundPending);
+
+    /// <summary>§2.8.2: both IKE SA rekeys completed. The new SA of the exchange with the lowest of the four nonces is
+    /// redundant and its creator deletes it; the children go to the other one, whose creator deletes the old SA.</summary>
+    private void ResolveIkeRekeyCollision(IkeSa old, IkeSaRekeyed ours, CollidingIkeRekey theirs)
+    {
+        var mine = NewRekeyedIkeSa(old, ours, weInitiated: true);
+        var res = RekeyCollision.Resolve(ours.Ni, ours.Nr, theirs.PeerNi, theirs.OurNr);
+        if (theirs.NewSa.State == IkeSaState.Dead)
+        {
+            // The peer deleted its SA already (it lost and its delete overtook our response): ours is the only one.
+            HandOverToRekeyedIkeSa(old, mine, weDeleteOld: true);
+            return;
+        }
+        if (res.OursSurvives)
+        {
+            LogIkeCollision(old.Connection.Name, old.Serial, $"ours (#{mine.Serial}) survives, the peer deletes its #{theirs.NewSa.Serial}");
+            var redundant = theirs.NewSa;
+            redundant.LifetimeTimer?.Dispose();
+            redundant.LifetimeTimer = Schedule(RekeyedIkeSaFallback, () => Destroy(redundant, "redundant (simultaneous rekey), the peer never deleted it", restart: false));
+            HandOverToRekeyedIkeSa(old, mine, weDeleteOld: true);
+        }
+        else
+        {
+            LogIkeCollision(old.Connection.Name, old.Serial, $"the peer's (#{theirs.NewSa.Serial}) survives, deleting ours (#{mine.Serial})");
+            HandOverToRekeyedIkeSa(old, theirs.NewSa, weDeleteOld: false);
+            DeleteIkeSa(mine, "redundant (simultaneous IKE SA rekey, RFC 7296 §2.8.2)");
+        }
+    }
+
     /// <summary>§2.18: the new IKE SA takes over the children; the old one is deleted by the rekey initiator.</summary>
-    private void AdoptRekeyedIkeSa(IkeSa old, IkeSaRekeyed r, bool weInitiated)
+    private void AdoptRekeyedIkeSa(IkeSa old, IkeSaRekeyed r, bool weInitiated) =>
+        HandOverToRekeyedIkeSa(old, NewRekeyedIkeSa(old, r, weInitiated), weDeleteOld: weInitiated);
+
+    /// <summary>The children move to <paramref name="n"/>; the old SA is deleted by us (the surviving rekey's initiator) or
+    /// waits for the peer's delete (bounded by a fallback).</summary>
+    private void HandOverToRekeyedIkeSa(IkeSa old, IkeSa n, bool weDeleteOld)
+    {
+        n.Children.AddRange(old.Children);
+        old.Children.Clear();
+        old.RekeyTimer?.Dispose();
+        old.DpdTimer?.Dispose();
+        if (weDeleteOld)
+        {
+            old.State = IkeSaState.Established; // DeleteIkeSa moves it to Deleting
+            DeleteIkeSa(old, $"rekeyed, replaced by #{n.Serial}");
+        }
+        else
+        {
+            old.State = IkeSaState.Deleting;
+            // The initiator deletes the old SA; if it never does, it goes at its retransmission horizon.
+            old.LifetimeTimer?.Dispose();
+            old.LifetimeTimer = Schedule(RekeyedIkeSaFallback, () => Destroy(old, $"rekeyed, replaced by #{n.Serial}", restart: false));
+        }
+    }
+
+    /// <summary>The IKE SA a rekey created (§2.18; its original initiator is the rekey initiator), registered and on its own
+    /// timers, without children yet.</summary>
+    private IkeSa NewRekeyedIkeSa(IkeSa old, IkeSaRekeyed r, bool weInitiated)
     {
         var n = new IkeSa
         {
@@ -469,8 +624,6 @@ public sealed partial class IkeEngine
         n.AcquireTsI = old.AcquireTsI;
         n.AcquireTsR = old.AcquireTsR;
         n.PeerSignatureHashes.AddRange(old.PeerSignatureHashes);
-        n.Children.AddRange(old.Children);
-        old.Children.Clear();
         _sas[n.LocalSpi] = n;
         _ikeRekeys++;
         LogIkeRekeyed(old.Connection.Name, old.Serial, n.Serial, n.Suite.ToString());
@@ -478,18 +631,6 @@ public sealed partial class IkeEngine
         ScheduleDpd(n);
         ScheduleKeepalive(n);
         ScheduleIkeRekey(n);
-        old.RekeyTimer?.Dispose();
-        old.DpdTimer?.Dispose();
-        if (weInitiated)
-        {
-            old.State = IkeSaState.Established; // DeleteIkeSa moves it to Deleting
-            DeleteIkeSa(old, $"rekeyed, replaced by #{n.Serial}");
-        }
-        else
-        {
-            old.State = IkeSaState.Deleting;
-            // The initiator deletes the old SA; if it never does, it goes at its retransmission horizon.
-            old.LifetimeTimer = Schedule(TimeSpan.FromSeconds(60), () => Destroy(old, $"rekeyed, replaced by #{n.Serial}", restart: false));
-        }
+        return n;
     }
 }

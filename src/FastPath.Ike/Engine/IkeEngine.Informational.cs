@@ -38,6 +38,9 @@ public sealed partial class IkeEngine
                 if (ch is null) continue; // already gone (both sides deleting at once, §1.4.1)
                 ourSpis.Add(ch.InboundSpi);
                 sa.Children.Remove(ch);
+                if (ch.OutboundPending && ch.Install.ReplacesOutboundSpi != 0
+                    && sa.Children.Any(x => x.OutboundSpi == ch.Install.ReplacesOutboundSpi && x.Rekeying))
+                    LogCollision(sa.Connection.Name, ch.Serial, "the peer's rekey lost, it deleted its redundant SA; ours replaces the old one");
                 if (ch.PendingReplacement is { } next)
                 {
                     // Rekey responder: the initiator deleted the old SA, so it sends on the new one
@@ -53,6 +56,16 @@ public sealed partial class IkeEngine
             _authFailures++;
             LogAuthFailedByPeer(sa.Connection.Name, sa.Serial);
             deleteIke = true;
+        }
+        if (deleteIke && sa.CollidingRekey is { } theirs && theirs.NewSa.State != IkeSaState.Dead)
+        {
+            // §2.8.2: the peer deletes the old IKE SA only when its rekey won; our response is still on its way (or
+            // lost). The children go to the peer's new SA instead of being torn down.
+            sa.CollidingRekey = null;
+            sa.IkeRekeying = false;
+            LogIkeCollision(sa.Connection.Name, sa.Serial, $"the peer deleted the old SA: its #{theirs.NewSa.Serial} survives");
+            theirs.NewSa.Children.AddRange(sa.Children);
+            sa.Children.Clear();
         }
         if (deleteIke)
         {

@@ -181,4 +181,10 @@ public sealed partial class IkeEngine
         LogIkeKeys(sa.Connection.Name, sa.Serial, Convert.ToHexStringLower(m.SkD), Convert.ToHexStringLower(m.SkEi), Convert.ToHexStringLower(m.SkEr),
             Convert.ToHexStringLower(m.SkAi), Convert.ToHexStringLower(m.SkAr), Convert.ToHexStringLower(m.SkPi), Convert.ToHexStringLower(m.SkPr));
     }
+
+    [LoggerMessage(53, LogLevel.Debug, "{Notify} sent to {Remote} in answer to {Exchange} request {MessageId}")]
+    private partial void LogErrorReply(string notify, string remote, string exchange, uint messageId);
+
+    [LoggerMessage(54, LogLevel.Information, "\"{Connection}\" #{Serial}: simultaneous IKE SA rekey (RFC 7296 §2.8.2): {What}")]
+    private partial void LogIkeCollision(string connection, int serial, string what);
 }

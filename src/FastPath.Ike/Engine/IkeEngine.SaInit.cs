@@ -87,7 +87,7 @@ public sealed partial class IkeEngine
         var c = sa.Connection;
         // §2.6: a COOKIE retry is the same request (same KE) with the cookie first — a fresh KE here breaks
         // the keys when a second COOKIE answer (to a retransmission) makes us send twice; only INVALID_KE changes it.
-        if (sa.Dh is null || sa.Dh.Group != sa.DhGroup) { sa.Dh?.Dispose(); sa.Dh = KeyExchange.Create(sa.DhGroup); }
+        if (sa.Dh is null || sa.Dh.Group != sa.DhGroup) { sa.Dh?.Dispose(); sa.Dh = _options.InitiatorKeyExchange?.Invoke(sa.DhGroup) ?? KeyExchange.Create(sa.DhGroup); }
         var payloads = new List<IkePayload>();
         if (sa.Cookie is not null) payloads.Add(new NotifyPayload(NotifyType.Cookie, sa.Cookie)); // §2.6: COOKIE first
         payloads.Add(ProposalWire.ToSaPayload(IkeOffer(c), []));
@@ -280,7 +280,8 @@ public sealed partial class IkeEngine
             return;
         }
         // §2.6: above the threshold, state only for initiators that prove they receive at their address.
-        if (HalfOpenCount() >= _options.CookieThreshold)
+        // The half-open count is at most the SA table's size: below the threshold no O(SAs) scan is needed.
+        if (_sas.Count >= _options.CookieThreshold && HalfOpenCount() >= _options.CookieThreshold)
         {
             var cookie = p.Count > 0 ? p[0] as NotifyPayload : null;
             if (cookie is null || cookie.NotifyType != NotifyType.Cookie || !_cookies.Verify(cookie.Data, nonce.Nonce, remote.Address, h.InitiatorSpi, Now))

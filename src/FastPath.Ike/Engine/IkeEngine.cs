@@ -52,6 +52,16 @@ public sealed class IkeEngineOptions
     public TimeSpan HalfOpenTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Pause before keying try n+1 after try n failed (multiplied by n, at most 60 s).</summary>
     public TimeSpan KeyingRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Unprotected error replies (INVALID_IKE_SPI, UNSUPPORTED_CRITICAL_PAYLOAD to IKE_SA_INIT) per second, engine-wide
+    /// (a token bucket with a burst of the same size); 0 = never send them. Anyone can trigger them with a spoofed source.</summary>
+    public double UnprotectedRepliesPerSecond { get; init; } = 10;
+    /// <summary>After a CHILD_SA rekey's delete exchange the old inbound SA stays installed this much longer, so the
+    /// peer's packets sent on it just before the delete (and still queued in the dataplane) are accepted; 0 = at once.</summary>
+    public TimeSpan RekeyedInboundLinger { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Where an initiator's IKE_SA_INIT key pair comes from; null (the default, and the only setting for a
+    /// gateway) = a fresh one per IKE SA. Load generators (tools/FastPath.IkeLoad --reuse-ke) hand out one shared key
+    /// (KeyExchange.Shared) so that the side not under test is cheaper than the responder it drives.</summary>
+    public Func<FastPath.Ike.Crypto.DhGroup, FastPath.Ike.Crypto.KeyExchange>? InitiatorKeyExchange { get; init; }
 }
 
 /// <summary>The IKEv2 keying daemon core: connections, IKE SAs and their CHILD_SAs, on one thread of its own.</summary>
@@ -60,6 +70,7 @@ public sealed partial class IkeEngine : IDisposable
     private readonly IkeEngineOptions _options;
     private readonly IIkeTransport _transport;
     private readonly IChildSaSink _sink;
+    private readonly IChildSaSinkBarrier? _barrier;
     private readonly ILogger _log;
     private readonly IIkeObserver? _observer;
     private readonly TimeProvider _time;
@@ -96,6 +107,7 @@ public sealed partial class IkeEngine : IDisposable
         _options = options;
         _transport = transport;
         _sink = sink;
+        _barrier = sink as IChildSaSinkBarrier;
         _log = logger;
         _observer = observer;
         _time = time ?? TimeProvider.System;
@@ -108,6 +120,7 @@ public sealed partial class IkeEngine : IDisposable
     private void Run()
     {
         _engineThreadId = Environment.CurrentManagedThreadId;
+        Interop.ThreadNice.SetCurrentThread(Interop.ThreadNice.Ike); // the workers win the cores (ThreadNice.cs)
         foreach (var work in _queue.GetConsumingEnumerable())
         {
             try { work(); }
@@ -218,6 +231,7 @@ public sealed partial class IkeEngine : IDisposable
                     if (sa.State == IkeSaState.Established && sa.Keys is not null) SendDeleteNoWait(sa);
                     Destroy(sa, "shutdown", restart: false);
                 }
+                DeleteLingeringInbound();
                 return true;
             });
         }
@@ -252,6 +266,25 @@ public sealed partial class IkeEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(connection);
         Post(() => TerminateCore(connection));
+    }
+
+    /// <summary>`rekey NAME` (swanctl --rekey): start a CREATE_CHILD_SA rekey now, of every CHILD_SA of the connection
+    /// (<paramref name="ike"/> false) or of its IKE SA (true). False when the connection has no established IKE SA.</summary>
+    public bool Rekey(string connection, bool ike)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return Invoke(() =>
+        {
+            if (!_connections.ContainsKey(connection)) throw new ArgumentException($"no connection \"{connection}\"", nameof(connection));
+            bool any = false;
+            foreach (var sa in _sas.Values.Where(s => s.Connection.Name == connection && s.State == IkeSaState.Established).ToList())
+            {
+                any = true;
+                if (ike) RekeyIke(sa);
+                else foreach (var ch in sa.Children.Where(c => c.State == ChildSaState.Installed && c.PendingReplacement is null && !c.OutboundPending).ToList()) RekeyChild(sa, ch);
+            }
+            return any;
+        });
     }
 
     /// <summary>A %trap eroute of <paramref name="connection"/> caught a packet (dataplane ACQUIRE).</summary>
@@ -327,6 +360,8 @@ public sealed partial class IkeEngine : IDisposable
         {
             _invalid++;
             LogInvalidMessage(remote.ToString(), parsed.Error.ToString());
+            if (!ReplyInvalidMajorVersion(bytes, parsed.Error, local, remote))
+                ReplyUnsupportedCriticalSaInit(bytes, parsed.Error, local, remote);
             return;
         }
         var msg = parsed.Value!;
@@ -349,6 +384,7 @@ public sealed partial class IkeEngine : IDisposable
         {
             _unknownSpi++;
             LogUnknownSpi(remote.ToString(), ExchangeName(h.Exchange), h.InitiatorSpi, h.ResponderSpi);
+            ReplyInvalidIkeSpi(h, local, remote);
             return;
         }
         if (h.Exchange == ExchangeType.IkeSaInit)
@@ -369,7 +405,7 @@ public sealed partial class IkeEngine : IDisposable
                 LogStaleResponse(sa.Connection.Name, sa.Serial, h.MessageId);
                 return;
             }
-            var inner = Open(sa, msg, bytes, out _);
+            var inner = Open(sa, msg, bytes, out _, out _);
             if (inner is null) return;
             sa.LastInbound = Now;
             var req = sa.Outstanding;
@@ -383,8 +419,8 @@ public sealed partial class IkeEngine : IDisposable
         // A request from the peer.
         if (h.MessageId == sa.LastResponseId && sa.LastResponse is not null)
         {
-            var again = Open(sa, msg, bytes, out bool alreadyComplete);
-            if (again is not null || (alreadyComplete && msg.Fragment?.FragmentNumber == 1))
+            var again = Open(sa, msg, bytes, out bool alreadyComplete, out byte againCritical);
+            if (again is not null || againCritical != 0 || (alreadyComplete && msg.Fragment?.FragmentNumber == 1))
             {
                 LogResendResponse(sa.Connection.Name, sa.Serial, h.MessageId);
                 Transmit(sa, sa.LastResponse, local, remote);
@@ -396,8 +432,14 @@ public sealed partial class IkeEngine : IDisposable
             _staleResponses++;
             return;
         }
-        var payloads = Open(sa, msg, bytes, out _);
-        if (payloads is null) return;
+        var payloads = Open(sa, msg, bytes, out _, out byte critical);
+        if (payloads is null)
+        {
+            // Authentic, but it names a critical payload type we do not know: the request is rejected
+            // with that type (§2.5), and it consumed its message ID.
+            if (critical != 0) ReplyUnsupportedCritical(sa, h, critical);
+            return;
+        }
         sa.LastInbound = Now;
         // The peer's current address (a NAT may have changed its port; §2.23: the responder replies
         // to where the request came from, from where it arrived).
@@ -420,16 +462,19 @@ public sealed partial class IkeEngine : IDisposable
         }
     }
 
-    /// <summary>Opens SK or reassembles SKF; null when not (yet) a whole authentic message.</summary>
-    private List<IkePayload>? Open(IkeSa sa, IkeMessage msg, byte[] bytes, out bool alreadyComplete)
+    /// <summary>Opens SK or reassembles SKF; null when not (yet) a whole authentic message. <paramref name="unsupportedCritical"/>:
+    /// the message was authentic but its inner chain has an unknown payload type with the critical bit (that type; 0 otherwise).</summary>
+    private List<IkePayload>? Open(IkeSa sa, IkeMessage msg, byte[] bytes, out bool alreadyComplete, out byte unsupportedCritical)
     {
         alreadyComplete = false;
+        unsupportedCritical = 0;
         if (msg.Encrypted is not null)
         {
             var r = msg.DecryptSk(bytes, sa.InboundCipher);
             if (!r.Ok)
             {
                 _invalid++;
+                if (r.Error.Code == ParseErrorCode.UnsupportedCriticalPayload) unsupportedCritical = r.Error.PayloadType;
                 LogDecryptFailed(sa.Connection.Name, sa.Serial, msg.Header.MessageId, r.Error.ToString());
                 return null;
             }
@@ -448,6 +493,7 @@ public sealed partial class IkeEngine : IDisposable
                     return null;
                 case ReassemblyStatus.Discarded:
                     _invalid++;
+                    if (r.Error.Code == ParseErrorCode.UnsupportedCriticalPayload) unsupportedCritical = r.Error.PayloadType;
                     return null;
                 default:
                     return null;
@@ -460,6 +506,50 @@ public sealed partial class IkeEngine : IDisposable
     // ---- send ---------------------------------------------------------------------------------
 
     private void Transmit(IkeSa sa, IReadOnlyList<byte[]> datagrams, IPEndPoint? local = null, IPEndPoint? remote = null)
+    {
+        // An asynchronous sink (IChildSaSinkBarrier): the message waits until the dataplane changes this SA asked
+        // for are in effect — the IKE_AUTH or CREATE_CHILD_SA response must not reach the peer (which then sends
+        // ESP on the new SA) before the inbound SA is in its worker and the eroutes name the outbound one. Later
+        // messages of the SA queue behind it (order kept); other SAs are not held up, the engine thread never waits.
+        if (sa.SinkMark != 0 && _barrier is { } b)
+        {
+            if (sa.Deferred is null && b.IsApplied(sa.SinkMark))
+            {
+                sa.SinkMark = 0;
+            }
+            else
+            {
+                bool first = sa.Deferred is null;
+                (sa.Deferred ??= new()).Enqueue((datagrams, local, remote));
+                if (first) b.WhenApplied(sa.SinkMark, () => Post(() => FlushDeferred(sa)));
+                return;
+            }
+        }
+        TransmitNow(sa, datagrams, local, remote);
+    }
+
+    /// <summary>The sink caught up with <see cref="IkeSa.SinkMark"/> as it was: sends what waited (the SA may be
+    /// gone meanwhile: a queued DELETE response still goes), or waits again when the SA touched the sink since.</summary>
+    private void FlushDeferred(IkeSa sa)
+    {
+        if (sa.Deferred is not { } q) return;
+        if (_barrier is { } b && sa.SinkMark != 0 && !b.IsApplied(sa.SinkMark))
+        {
+            b.WhenApplied(sa.SinkMark, () => Post(() => FlushDeferred(sa)));
+            return;
+        }
+        sa.SinkMark = 0;
+        sa.Deferred = null;
+        while (q.TryDequeue(out var m)) TransmitNow(sa, m.Datagrams, m.Local, m.Remote);
+    }
+
+    /// <summary>After sink calls for <paramref name="sa"/>'s children: its next message waits for them (asynchronous sinks).</summary>
+    private void SinkTouched(IkeSa sa)
+    {
+        if (_barrier is { } b) sa.SinkMark = b.Mark();
+    }
+
+    private void TransmitNow(IkeSa sa, IReadOnlyList<byte[]> datagrams, IPEndPoint? local, IPEndPoint? remote)
     {
         foreach (var d in datagrams)
         {
@@ -642,6 +732,7 @@ public sealed partial class IkeEngine : IDisposable
 #pragma warning disable CA1031 // the dataplane failing to delete must not leave the engine inconsistent
         catch (Exception e) { LogInternalError(e); }
 #pragma warning restore CA1031
+        SinkTouched(sa);
         _inboundSpis.Remove(ch.InboundSpi);
         LogChildDeleted(sa.Connection.Name, ch.Serial, ch.InboundSpi, ch.OutboundSpi, reason);
         try { _observer?.ChildSaDown(sa.Connection, ch.Install, rekey, reason); }
@@ -722,6 +813,15 @@ public sealed partial class IkeEngine : IDisposable
         catch (Exception) { return default; }
 #pragma warning restore CA1031
     }
+
+    /// <summary>Test seam: one protected request of <paramref name="exchange"/> with exactly <paramref name="inner"/> over the
+    /// connection's established IKE SA; <paramref name="onResponse"/> gets the decrypted response payloads.</summary>
+    internal void SendRequestForTest(string connection, ExchangeType exchange, IReadOnlyList<IkePayload> inner, Action<IReadOnlyList<IkePayload>> onResponse) => Invoke(() =>
+    {
+        var sa = _sas.Values.First(s => s.Connection.Name == connection && s.State == IkeSaState.Established);
+        SendRequest(sa, exchange, () => [.. inner], (_, p) => onResponse(p), () => { });
+        return true;
+    });
 
     /// <summary>Drops of peer input by reason, for tests and metrics: (invalid, stale responses/requests, unknown SPI).</summary>
     internal (long Invalid, long Stale, long UnknownSpi) DropCounters => Invoke(() => (_invalid, _staleResponses, _unknownSpi));

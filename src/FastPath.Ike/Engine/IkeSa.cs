@@ -85,9 +85,17 @@ internal sealed class ChildRequest
     public required IReadOnlyList<TrafficSelector> TsR { get; init; }
 }
 
+/// <summary>The peer's half of a simultaneous IKE SA rekey (RFC 7296 §2.8.2): the SA its exchange created and that exchange's nonces.</summary>
+internal sealed record CollidingIkeRekey(IkeSa NewSa, byte[] PeerNi, byte[] OurNr);
+
 /// <summary>One IKE SA.</summary>
 internal sealed class IkeSa
 {
+    /// <summary>Asynchronous sinks (IChildSaSinkBarrier): the sink mark of this SA's last child install/delete (0 = none
+    /// pending); its messages wait in <see cref="Deferred"/> until the sink reached it (IkeEngine.Transmit).</summary>
+    public long SinkMark;
+    public Queue<(IReadOnlyList<byte[]> Datagrams, IPEndPoint? Local, IPEndPoint? Remote)>? Deferred;
+
     public required int Serial { get; init; }
     public required IkeConnection Connection { get; set; }
     public required bool Initiator { get; init; }
@@ -157,6 +165,9 @@ internal sealed class IkeSa
     public ITimer? RekeyTimer { get; set; }
     /// <summary>Our IKE SA rekey is outstanding.</summary>
     public bool IkeRekeying { get; set; }
+    /// <summary>§2.8.2: the peer's IKE SA rekey that we answered while ours was outstanding. Its new SA exists
+    /// (it can receive the peer's delete) but holds no children until the collision is resolved.</summary>
+    public CollidingIkeRekey? CollidingRekey { get; set; }
 
     public string StateName => State switch
     {

@@ -84,6 +84,12 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
                 s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
             }
             s.ReceiveBufferSize = 1 << 20;
+            // Non-blocking: a send never stalls the engine thread. A blocking sendto waits while the socket's
+            // send buffer is full, and replies to spoofed on-link sources fill it: each sits in the kernel's
+            // queue of an unresolved neighbour (ARP/ND) for seconds. An IKE_SA_INIT flood from such sources
+            // (issue 9, IkeDosTests) stopped the engine for over a minute. Now such a datagram is dropped
+            // and counted (SendsDropped): UDP may lose it anyway, and IKE retransmits (RFC 7296 §2.1).
+            s.Blocking = false;
             s.Bind(new IPEndPoint(address, port));
             return new Bound(s, address, ((IPEndPoint)s.LocalEndPoint!).Port, natT);
         }
@@ -102,6 +108,11 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
     public (long Received, long Keepalives, long EspDropped, long Invalid, long Errors) Counters =>
         (Interlocked.Read(ref _received), Interlocked.Read(ref _keepalives), Interlocked.Read(ref _espDropped), Interlocked.Read(ref _invalid), Interlocked.Read(ref _errors));
 
+    /// <summary>Datagrams not sent because the socket's send buffer was full (non-blocking send).</summary>
+    public long SendsDropped => Interlocked.Read(ref _sendsDropped);
+
+    private long _sendsDropped;
+
     /// <summary>Starts the receive thread(s); every IKE message goes to <paramref name="handler"/>.</summary>
     public void Start(IkeDatagramHandler handler)
     {
@@ -119,6 +130,7 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
 
     private void ReceiveLoop(Bound b)
     {
+        Interop.ThreadNice.SetCurrentThread(Interop.ThreadNice.Ike); // as the engine thread (ThreadNice.cs)
         var buffer = new byte[65536];
         EndPoint any = new IPEndPoint(b.Address.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!_disposed)
@@ -128,6 +140,8 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
             IPAddress localAddress;
             try
             {
+                // The socket is non-blocking (see Open): wait for a datagram here, at most 0.5 s so Dispose is seen.
+                if (!b.Socket.Poll(500_000, SelectMode.SelectRead)) continue;
                 EndPoint from = any;
                 var flags = SocketFlags.None;
                 n = b.Socket.ReceiveMessageFrom(buffer, 0, buffer.Length, ref flags, ref from, out IPPacketInformation info);
@@ -136,6 +150,10 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
                 if ((flags & SocketFlags.Truncated) != 0) { Interlocked.Increment(ref _invalid); continue; }
             }
             catch (ObjectDisposedException) { return; }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                continue; // woken, but the datagram was gone (or an error was reported and cleared)
+            }
             catch (SocketException e)
             {
                 if (_disposed) return;
@@ -197,14 +215,21 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
         ArgumentNullException.ThrowIfNull(remote);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var b = SocketFor(local, remote.AddressFamily) ?? throw new InvalidOperationException($"no IKE socket for {local} -> {remote}");
-        if (b.NatT)
+        try
         {
-            byte[] d = NatT.AddNonEspMarker(ikeMessage);
-            b.Socket.SendTo(d, SocketFlags.None, remote);
+            if (b.NatT)
+            {
+                byte[] d = NatT.AddNonEspMarker(ikeMessage);
+                b.Socket.SendTo(d, SocketFlags.None, remote);
+            }
+            else
+            {
+                b.Socket.SendTo(ikeMessage, SocketFlags.None, remote);
+            }
         }
-        else
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.NoBufferSpaceAvailable)
         {
-            b.Socket.SendTo(ikeMessage, SocketFlags.None, remote);
+            Interlocked.Increment(ref _sendsDropped); // send buffer full: dropped, not waited for (see Open)
         }
     }
 
@@ -215,7 +240,8 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
         ArgumentNullException.ThrowIfNull(remote);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var b = SocketFor(new IPEndPoint(local.Address, NatTPort), remote.AddressFamily) ?? throw new InvalidOperationException($"no NAT-T socket for {local}");
-        b.Socket.SendTo(NatT.Keepalive(), SocketFlags.None, remote);
+        try { b.Socket.SendTo(NatT.Keepalive(), SocketFlags.None, remote); }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.NoBufferSpaceAvailable) { Interlocked.Increment(ref _sendsDropped); }
     }
 
     public void Dispose()

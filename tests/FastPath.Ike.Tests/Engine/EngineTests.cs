@@ -735,6 +735,9 @@ public class EngineRekeyTests(ITestOutputHelper output)
         p.West.OnChildLifetime(p.WestSink.Inbound.Keys.Single(), inbound: true, hard: false);
         p.East.OnChildLifetime(p.EastSink.Inbound.Keys.Single(), inbound: true, hard: false);
         p.Settle();
+        // Requests delivered with the answers still held: each side answers the other's rekey before it sees its own answer.
+        p.Wire.ReleaseHeld();
+        p.Settle();
         p.Wire.Filter = _ => WireAction.Deliver;
         p.Wire.ReleaseHeld();
         p.Run(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1));

@@ -159,6 +159,47 @@ public class CharonInteropTests(ITestOutputHelper output)
         Assert.Contains(tb.Log.Lines, l => l.Contains("dpdaction=clear", StringComparison.Ordinal));
     }
 
+    /// <summary>RFC 7296 §2.4 with dpdaction=restart: the link to charon goes down → the dead peer is detected within
+    /// dpddelay + dpdtimeout (+ one probe interval of slack), the SAs are cleared and the engine re-initiates (keyingtries
+    /// %forever) while the link is still down; the link comes back → a new IKE SA and CHILD_SA with charon, new SPIs.</summary>
+    [Fact]
+    public void DeadPeerDetectionRestartsTheTunnelWhenThePeerComesBack()
+    {
+        using var tb = new CharonTestbed(output);
+        tb.StartCharon(new CharonTestbed.CharonConn());
+        var engine = tb.StartEngine(new IkeEngineOptions { RetransmitBase = TimeSpan.FromSeconds(1), RetransmitFactor = 1.5, RetransmitTries = 3 });
+        TimeSpan dpdDelay = TimeSpan.FromSeconds(2), dpdTimeout = TimeSpan.FromSeconds(6);
+        engine.AddConnection(CharonTestbed.FastPathConn(edit: c => new IkeConnection
+        {
+            Name = c.Name, LocalAddress = c.LocalAddress, RemoteAddress = c.RemoteAddress, IkeProposals = c.IkeProposals, EspProposals = c.EspProposals,
+            LocalTs = c.LocalTs, RemoteTs = c.RemoteTs, Encapsulation = c.Encapsulation, KeyingTries = 0, LocalCredentials = c.LocalCredentials,
+            DpdDelay = dpdDelay, DpdTimeout = dpdTimeout, DpdAction = DpdAction.Restart,
+        }));
+        engine.Initiate("west-east");
+        var first = OneChild(tb);
+        AssertCharonHas(tb, first);
+        tb.LinkDown();
+        var down = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(CharonTestbed.WaitFor(() => engine.GetStatus().Counters.DpdTimeouts == 1, TimeSpan.FromSeconds(30)), "DPD did not detect the dead peer");
+        var detected = down.Elapsed;
+        output.WriteLine($"dead peer detected {detected.TotalSeconds:F1} s after the link went down (dpddelay {dpdDelay.TotalSeconds} s + dpdtimeout {dpdTimeout.TotalSeconds} s)");
+        Assert.True(detected <= dpdDelay + dpdTimeout + dpdDelay + TimeSpan.FromSeconds(1), $"detected after {detected.TotalSeconds:F1} s");
+        Assert.True(CharonTestbed.WaitFor(() => !tb.Sink.Inbound.ContainsKey(first.InboundSpi) && !tb.Sink.Outbound.ContainsKey(first.OutboundSpi), TimeSpan.FromSeconds(5)),
+            "the dead peer's CHILD_SA is still installed");
+        Assert.Contains(tb.Log.Lines, l => l.Contains("dpdaction=restart", StringComparison.Ordinal));
+        System.Threading.Thread.Sleep(2000); // the restart's IKE_SA_INIT goes into the void for a while
+        Assert.Empty(tb.Sink.Inbound);
+        tb.LinkUp();
+        var up = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(CharonTestbed.WaitFor(() => tb.Sink.Inbound.Count == 1 && tb.Sink.Outbound.Count == 1, TimeSpan.FromSeconds(60)),
+            "no new CHILD_SA after the link came back; charon log:\n" + tb.CharonLogTail());
+        output.WriteLine($"tunnel re-established {up.Elapsed.TotalSeconds:F1} s after the link came back");
+        var second = tb.Sink.Inbound.Values.Single();
+        Assert.NotEqual(first.InboundSpi, second.InboundSpi);
+        AssertCharonHas(tb, second);
+        Assert.Single(engine.GetStatus().IkeSas);
+    }
+
     private static (IkeConnection Conn, Action<CharonTestbed> CharonSide) Certificates()
     {
         var caKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);

@@ -32,7 +32,7 @@ public sealed partial class CharonTestbed : IDisposable
     public static readonly IPAddress CharonIp = IPAddress.Parse("203.0.113.1"), FastPathIp = IPAddress.Parse("203.0.113.2");
 
     private readonly ITestOutputHelper _out;
-    public string Tag { get; } = Guid.NewGuid().ToString("N")[..6];
+    public string Tag { get; } = (Environment.GetEnvironmentVariable("FASTPATH_NETNS_TAG") ?? "") + Guid.NewGuid().ToString("N")[..6];
     public string NsA => $"fp-ike-{Tag}-a";
     public string NsB => $"fp-ike-{Tag}-b";
     private string VethA => $"fpi{Tag}a";
@@ -214,27 +214,8 @@ public sealed partial class CharonTestbed : IDisposable
     /// <summary>Creates the engine with sockets inside -b.</summary>
     public IkeEngine StartEngine(IkeEngineOptions? options = null)
     {
-        Exception? error = null;
-        var t = new Thread(() =>
-        {
-            try
-            {
-                using var original = File.OpenHandle("/proc/thread-self/ns/net");
-                using var target = File.OpenHandle($"/var/run/netns/{NsB}");
-                if (SetNs((int)target.DangerousGetHandle(), CloneNewNet) != 0) throw new InvalidOperationException($"setns {NsB}: errno {Marshal.GetLastPInvokeError()}");
-                try { Transport = new UdpIkeTransport([FastPathIp], 500, 4500, Log); }
-                finally
-                {
-                    if (SetNs((int)original.DangerousGetHandle(), CloneNewNet) != 0) Environment.FailFast("setns back to the original namespace failed");
-                }
-            }
-#pragma warning disable CA1031
-            catch (Exception e) { error = e; }
-#pragma warning restore CA1031
-        });
-        t.Start();
-        t.Join();
-        if (error is not null) throw new InvalidOperationException("creating the IKE sockets in " + NsB + ": " + error.Message, error);
+        try { Transport = NetnsThread.Run(NsB, () => new UdpIkeTransport([FastPathIp], 500, 4500, Log)); }
+        catch (InvalidOperationException e) { throw new InvalidOperationException("creating the IKE sockets in " + NsB + ": " + e.Message, e); }
         Engine = new IkeEngine(options ?? new IkeEngineOptions { LogSensitive = true }, Transport!, Sink, Log);
         Transport!.Start(Engine.OnDatagram);
         return Engine;
@@ -308,6 +289,9 @@ public sealed partial class CharonTestbed : IDisposable
 
     public void LinkDown() => Sh($"ip -n {NsB} link set {VethB} down");
 
+    /// <summary>The link back after <see cref="LinkDown"/> (addresses and routes come back with it).</summary>
+    public void LinkUp() => Sh($"ip -n {NsB} link set {VethB} up");
+
     private void Sh(string cmd)
     {
         var parts = cmd.Split(' ');
@@ -345,8 +329,4 @@ public sealed partial class CharonTestbed : IDisposable
         try { if (Directory.Exists(Dir)) Directory.Delete(Dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private const int CloneNewNet = 0x40000000;
-
-    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
-    private static partial int SetNs(int fd, int nstype);
 }

@@ -301,32 +301,7 @@ public sealed partial class IkeFloodTests(ITestOutputHelper output)
         }
 
         /// <summary>Runs <paramref name="f"/> on a thread that has entered <paramref name="netns"/> (sockets created there stay there).</summary>
-        public T InNamespace<T>(string netns, Func<T> f)
-        {
-            T result = default!;
-            Exception? error = null;
-            var t = new Thread(() =>
-            {
-                try
-                {
-                    using var original = File.OpenHandle("/proc/thread-self/ns/net");
-                    using var target = File.OpenHandle($"/var/run/netns/{netns}");
-                    if (SetNs((int)target.DangerousGetHandle(), CloneNewNet) != 0) throw new InvalidOperationException($"setns {netns}: errno {Marshal.GetLastPInvokeError()}");
-                    try { result = f(); }
-                    finally
-                    {
-                        if (SetNs((int)original.DangerousGetHandle(), CloneNewNet) != 0) Environment.FailFast("setns back to the original namespace failed");
-                    }
-                }
-#pragma warning disable CA1031 // handed to the caller
-                catch (Exception e) { error = e; }
-#pragma warning restore CA1031
-            });
-            t.Start();
-            t.Join();
-            if (error is not null) throw new InvalidOperationException($"in {netns}: {error.Message}", error);
-            return result;
-        }
+        public T InNamespace<T>(string netns, Func<T> f) => FastPath.Ike.Tests.Interop.NetnsThread.Run(netns, f);
 
         private static void Ip(string args)
         {
@@ -347,9 +322,5 @@ public sealed partial class IkeFloodTests(ITestOutputHelper output)
             }
         }
 
-        private const int CloneNewNet = 0x40000000;
-
-        [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
-        private static partial int SetNs(int fd, int nstype);
     }
 }
