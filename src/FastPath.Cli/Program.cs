@@ -16,7 +16,7 @@ namespace FastPath.Cli;
 //   conns:       up down add delete route unroute replace NAME, auto --up NAME ... (FreeS/WAN aliases)
 //   listings:    status trafficstatus eroute spi look barf counters metrics   (--json each)
 //   reloads:     reload rereadsecrets rereadgroups
-//   local:       verify bench engines manual demo newhostkey showhostkey
+//   local:       verify bench (headline numbers; --suites: the suite table) engines manual demo newhostkey showhostkey
 // Every daemon verb takes --rundir DIR (default /run/fastpath). Parse errors → exit 2 with the
 // parser's message; the documented exit codes are in Gateway/Control/ControlProtocol.cs (ExitCodes).
 
@@ -87,6 +87,17 @@ internal static class Program
             cmd.SetAction(pr => DaemonVerbs.Request(verb, pr.GetValue(name), pr.GetValue(rundir)!, pr.GetValue(json)));
             root.Subcommands.Add(cmd);
         }
+        foreach (string verb in ControlHandlers.IkeVerbs)
+        {
+            var name = new Argument<string>("NAME") { Description = "the IKE connection (conn NAME in ipsec.conf)" };
+            var rundir = RunDirOption();
+            var json = JsonOption();
+            var cmd = new Command(verb, verb == "rekey"
+                ? "rekey NAME's CHILD_SAs now, make-before-break (swanctl --rekey --child, ipsec whack --rekey-ipsec)"
+                : "rekey NAME's IKE SA now; its CHILD_SAs move to the new one (swanctl --rekey --ike, ipsec whack --rekey-ike)") { name, rundir, json };
+            cmd.SetAction(pr => DaemonVerbs.Request(verb, pr.GetValue(name), pr.GetValue(rundir)!, pr.GetValue(json)));
+            root.Subcommands.Add(cmd);
+        }
         foreach (var (verb, help) in new[]
         {
             ("status", "connections, IKE and child SAs (ipsec auto --status, swanctl --list-sas); optional NAME"),
@@ -127,7 +138,8 @@ internal static class Program
         root.Subcommands.Add(AutoCommand());
         root.Subcommands.Add(GatewayVerbs.VerifyCommand());
         root.Subcommands.Add(PassThrough("manual", "a manually keyed gateway in the foreground: --script FILE --inside IF --outside IF [--rundir DIR] [--workers N] [--cpus 0,1] [--batch N] [--io afpacket|afxdp|auto] (docs/manual-keying.md)", GatewayVerbs.Manual));
-        root.Subcommands.Add(PassThrough("bench", "ESP seal throughput of every suite on every crypto engine: [--suites s1,s2] [--sizes 64,1420] [--engines intrinsics,bcl] [--ms 200]", Bench));
+        root.Subcommands.Add(PassThrough("bench", "the headline numbers, no root needed: AES-GCM and the whole pipeline in packets/s at 64/1420 B/IMIX, allocations per packet [--quick] [--json]; " +
+            "the ESP seal table of every suite on every engine with --suites s1,s2|all [--sizes 64,1420] [--engines intrinsics,bcl] [--ms 200]", Bench));
         var engines = new Command("engines", "which crypto engines this CPU/runtime supports, and the default");
         engines.SetAction(_ => Engines());
         root.Subcommands.Add(engines);
@@ -187,7 +199,43 @@ internal static class Program
         return 0;
     }
 
+    /// <summary>`fastpath bench`: the headline numbers (Dataplane.Diagnostics.SelfBenchmark, the code the benchmarks'
+    /// `headline` mode runs) or, with any of --suites/--sizes/--engines/--ms, the per-suite ESP seal table.</summary>
     private static int Bench(string[] args)
+    {
+        if (!args.Any(a => a is "--suites" or "--sizes" or "--engines" or "--ms")) return Headline(args);
+        return SuiteTable(args);
+    }
+
+    private static int Headline(string[] args)
+    {
+        bool quick = false, json = false;
+        foreach (string a in args)
+        {
+            switch (a)
+            {
+                case "--quick": quick = true; break;
+                case "--json": json = true; break;
+                default: throw new ArgumentException($"bench: unknown option '{a}' (--quick, --json; or --suites/--sizes/--engines/--ms for the suite table)");
+            }
+        }
+        if (!json) Console.Error.WriteLine($"fastpath bench: measuring (~{(quick ? 8 : 20)} s, one core, thread CPU time)...");
+        Dataplane.Diagnostics.SelfBenchmarkReport r = Dataplane.Diagnostics.SelfBenchmark.Run(quick);
+        if (json)
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(r, new System.Text.Json.JsonSerializerOptions
+            {
+                WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+            }));
+        else Console.Write(Dataplane.Diagnostics.SelfBenchmark.Format(r));
+        if (r.MaxAllocatedBytesPerPacket > 0)
+        {
+            Console.Error.WriteLine($"fastpath bench: a measured path allocated {r.MaxAllocatedBytesPerPacket:0.##} B per packet (the dataplane's invariant is 0)");
+            return ExitCodes.Failed;
+        }
+        return 0;
+    }
+
+    private static int SuiteTable(string[] args)
     {
         IReadOnlyList<string> suites = CryptoSelfBenchmark.DefaultSuites;
         IReadOnlyList<int> sizes = [64, 1420];
@@ -198,7 +246,10 @@ internal static class Program
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             switch (args[i])
             {
-                case "--suites": suites = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+                case "--suites":
+                    string list = Value();
+                    suites = list == "all" ? CryptoSelfBenchmark.DefaultSuites : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    break;
                 case "--sizes":
                     sizes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
                         int.TryParse(s, NumberStyles.None, Inv, out int v) && v is >= 1 and <= 65000 ? v : throw new ArgumentException($"packet size '{s}' is not 1..65000")).ToArray();

@@ -185,6 +185,7 @@ public sealed class GatewayRuntime : IDisposable
             {
                 WriteCounters();
                 nextCounters = Environment.TickCount64 + 1000;
+                _trimmer.Tick(Environment.TickCount64);
             }
             // Idle: the event rings are lock-free and workers never signal (no syscall on the data
             // path), so the low-priority pump polls; 2 ms adds at most that to a next-hop resolution.
@@ -203,12 +204,30 @@ public sealed class GatewayRuntime : IDisposable
             ["io"] = _ios.Select(io => io.Counters.ToString()).ToArray(),
             ["next_hops"] = Dataplane.NextHops.List().Select(kv => $"{kv.Key} -> if {kv.Value.InterfaceIndex} {NextHop.FormatMac(kv.Value.DestinationMac)} mtu {kv.Value.Mtu}").ToArray(),
         };
-        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, IncludeFields = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return JsonSerializer.Serialize(doc, CountersJsonOptions);
     }
+
+    // One instance for the process: System.Text.Json keeps a serializer's metadata (and the accessors
+    // it emits and the JIT compiles) per options instance; a new one every second (as before) had the
+    // shared cache rebuild them whenever a full GC had cleared its weak references (CA1869).
+    private static readonly JsonSerializerOptions CountersJsonOptions = new()
+    {
+        WriteIndented = true, IncludeFields = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private readonly NativeHeapTrimmer _trimmer = new();
+
+    /// <summary>The native heap trims after JIT activity (NativeHeapTrimmer.cs), done by the pump.</summary>
+    public long NativeHeapTrims => _trimmer.Trims;
+
+    // Start (caller's thread), the pump (every second) and Stop can each write the file; one lock
+    // keeps two writers off the same .tmp (seen as "cannot write counters" at start).
+    private readonly Lock _countersFileLock = new();
 
     private void WriteCounters()
     {
         if (_options.RunDirectory is not { } dir) return;
+        lock (_countersFileLock)
         try
         {
             string tmp = Path.Combine(dir, "counters.json.tmp");

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -53,6 +54,10 @@ public sealed partial class FastPathGateway : IDisposable
     private readonly Dictionary<(bool V6, string Src, string Dst, byte Proto), string> _erouteOwner = [];
     private readonly Dictionary<(bool V6, int Id), string> _oeTraps = [];
     private readonly DateTimeOffset _created = DateTimeOffset.UtcNow;
+    // IKE conn name → its plan, readable without _lock: the engine thread reports CHILD_SAs up/down
+    // (IkeUpdown) while Stop holds _lock and waits for that very thread (IkeEngine.Stop) — taking
+    // _lock there deadlocked `fastpath stop` of every daemon with an established CHILD_SA.
+    private readonly ConcurrentDictionary<string, PlannedConnection> _ikePlans = new(StringComparer.Ordinal);
     private GatewayRuntime? _runtime;
     private IpsecConfig? _config;
     private IpsecSecrets? _secrets;
@@ -159,7 +164,8 @@ public sealed partial class FastPathGateway : IDisposable
         if (_runtime is null) return;
         _stopping = true;
         foreach (ConnEntry c in _conns.Values) if (c.Routed || c.State == ConnectionState.Up) RunUpdown(c, c.State == ConnectionState.Up ? "down" : "unroute");
-        _engine?.Stop();
+        _engine?.Stop(); // deletes the SAs: down-client of each CHILD_SA runs now (IkeUpdown, synchronously while _stopping)
+        _updown?.Drain(_options.UpdownTimeout);
         _engine?.Dispose();
         _transport?.Dispose();
         _metrics?.Dispose();
@@ -167,6 +173,7 @@ public sealed partial class FastPathGateway : IDisposable
         _runtime.Dispose();
         _runtime = null;
         _conns.Clear();
+        _ikePlans.Clear();
         _erouteOwner.Clear();
         _oeTraps.Clear();
         _stopping = false;
@@ -282,6 +289,20 @@ public sealed partial class FastPathGateway : IDisposable
         }
     }
 
+    /// <summary>`rekey NAME` / `rekey-ike NAME` (swanctl --rekey --child / --ike): a CREATE_CHILD_SA rekey of NAME's
+    /// CHILD_SAs or of its IKE SA, now (the lifetimes' schedule starts again on the new SAs).</summary>
+    public string Rekey(string name, bool ike)
+    {
+        lock (_lock)
+        {
+            ConnEntry c = Conn(name);
+            if (c.Plan.Kind != PlannedKind.Ike) throw new InvalidOperationException($"\"{name}\" is not keyed by IKE: nothing to rekey");
+            return Engine(c).Rekey(name, ike)
+                ? $"\"{name}\": rekeying its {(ike ? "IKE SA" : "CHILD_SAs")} (fastpath status shows the new SAs)"
+                : throw new InvalidOperationException($"\"{name}\" has no established IKE SA to rekey");
+        }
+    }
+
     public string Down(string name)
     {
         lock (_lock)
@@ -355,6 +376,7 @@ public sealed partial class FastPathGateway : IDisposable
             {
                 if (plan.Find(c.Plan.Name) is not { Ike: not null } p) continue;
                 c.Plan = p;
+                _ikePlans[p.Name] = p;
                 if (_engine is not null) { _engine.ReplaceConnection(p.Ike!); n++; }
             }
             return $"secrets re-read from {_options.SecretsPath} ({_secrets?.Entries.Count ?? 0} entries); {n} IKE conns updated";
@@ -423,6 +445,7 @@ public sealed partial class FastPathGateway : IDisposable
                 case PlannedKind.Ike:
                     IkeEngine? engine = EnsureEngine();
                     if (engine is null) { c.State = ConnectionState.Failed; c.Error = _ikeUnavailable; break; }
+                    _ikePlans[p.Name] = p;
                     engine.AddConnection(p.Ike!);
                     if (!initial) ApplyAutoIke(c);
                     break;
@@ -453,6 +476,7 @@ public sealed partial class FastPathGateway : IDisposable
         if (c.Plan.Kind == PlannedKind.Manual) DownManual(c);
         UnrouteLocked(c);
         if (c.Plan.Kind == PlannedKind.Ike && _engine is not null && c.State != ConnectionState.Failed) _engine.RemoveConnection(name);
+        _ikePlans.TryRemove(name, out _);
         _conns.Remove(name);
     }
 
@@ -601,7 +625,9 @@ public sealed partial class FastPathGateway : IDisposable
         try
         {
             ILogger ikeLog = _loggers.CreateLogger("FastPath.Ike");
-            _sink = new DataplaneChildSaSink(Running.Dataplane, ikeLog);
+            // Asynchronous: SA installs/deletes never block the engine thread; the engine holds each IKE SA's next
+            // message until its dataplane changes are in effect (DataplaneChildSaSink, IChildSaSinkBarrier).
+            _sink = new DataplaneChildSaSink(Running.Dataplane, ikeLog) { Asynchronous = true };
             _transport = new UdpIkeTransport([IPAddress.Any, IPAddress.IPv6Any], _options.IkePort, _options.NatTPort, ikeLog);
             _engine = new IkeEngine(new IkeEngineOptions { NatTPort = _options.NatTPort, UniqueIds = _config?.Setup.UniqueIds is not (UniqueIdsPolicy.No or UniqueIdsPolicy.Never) },
                 _transport, _sink, ikeLog, new UpdownObserver(this));
@@ -669,12 +695,20 @@ public sealed partial class FastPathGateway : IDisposable
             _updown.Run(script, UpdownEnvironment.ForEroute(verb, c.Plan, e, _options.OutsideInterface, 0));
     }
 
+    /// <summary>On the IKE engine thread (never takes _lock: see _ikePlans). Runs are queued in order so the
+    /// engine never waits for a script; while the gateway stops, down-client runs at once (before the
+    /// daemon exits), as Pluto ran its updown calls synchronously.</summary>
     internal void IkeUpdown(IkeConnection conn, ChildSaInstall sa, string verb)
     {
-        PlannedConnection? p;
-        lock (_lock) p = _conns.TryGetValue(conn.Name, out ConnEntry? c) ? c.Plan : null;
-        if (p?.LocalEnd.UpDown is not { } script || _updown is null) return;
-        _updown.RunInBackground(script, UpdownEnvironment.ForChild(verb, p, sa, _options.OutsideInterface));
+        if (!_ikePlans.TryGetValue(conn.Name, out PlannedConnection? p) || _updown is not { } updown) return;
+        var env = UpdownEnvironment.ForChild(verb, p, sa, _options.OutsideInterface);
+        if (p.LocalEnd.UpDown is not { } script)
+        {
+            if (p.LocalEnd.Firewall) updown.NoteFirewall(conn.Name, env["PLUTO_VERB"]);
+            return;
+        }
+        if (_stopping) updown.Run(script, env);
+        else updown.RunInBackground(script, env);
     }
 }
 

@@ -5,6 +5,8 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
 using FastPath.Gateway.Daemon;
 using FastPath.Ike.Engine;
 using FastPath.Ike.Exchanges;
@@ -18,7 +20,10 @@ namespace FastPath.Gateway.Updown;
 //   route / unroute (any conn)          ─► PLUTO_VERB=route-client | unroute-client   (-v6 for IPv6)
 //   manual up / down                    ─► prepare-client, up-client | down-client
 //   IKE ChildSaUp / ChildSaDown (engine) ─► up-client | down-client (UpdownObserver, on the engine thread:
-//                                          the run is queued to the thread pool so the engine never waits)
+//                                          the run is queued, in order, so the engine never waits; while
+//                                          the gateway stops, down-client runs before the daemon exits)
+//   IKE CHILD_SA rekey                  ─► nothing (Pluto ran no updown on a rekey: the tunnel stays up)
+//   leftfirewall=yes, no leftupdown     ─► logged only: no kernel forwarding to open (NoteFirewall)
 //
 // The script runs as `/bin/sh -c SCRIPT` (FreeS/WAN ran leftupdown= through the shell too) with the
 // PLUTO_* variables, stdin closed, at most UpdownTimeout (then killed); every output line is logged.
@@ -105,6 +110,8 @@ public sealed partial class UpdownRunner
 {
     private readonly TimeSpan _timeout;
     private readonly ILogger _log;
+    private readonly object _queueLock = new();
+    private Task _tail = Task.CompletedTask;
 
     public UpdownRunner(TimeSpan timeout, ILogger logger)
     {
@@ -151,10 +158,31 @@ public sealed partial class UpdownRunner
         }
     }
 
-    /// <summary>Queues a run (callers on the IKE engine thread must not wait for a script).</summary>
-    public void RunInBackground(string script, IReadOnlyDictionary<string, string> environment) =>
-        System.Threading.ThreadPool.QueueUserWorkItem(_ => Run(script, environment));
+    /// <summary>Queues a run (callers on the IKE engine thread must not wait for a script). Queued runs
+    /// execute one at a time in the order queued: a CHILD_SA's down-client never overtakes its up-client.</summary>
+    public void RunInBackground(string script, IReadOnlyDictionary<string, string> environment)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        ArgumentNullException.ThrowIfNull(environment);
+        lock (_queueLock)
+            _tail = _tail.ContinueWith(_ => Run(script, environment), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
 
+    /// <summary>Waits until every queued run has finished (at most <paramref name="timeout"/> plus one script's timeout).</summary>
+    public bool Drain(TimeSpan timeout)
+    {
+        Task tail;
+        lock (_queueLock) tail = _tail;
+        return tail.Wait(timeout + _timeout);
+    }
+
+    /// <summary>leftfirewall=yes without leftupdown=: FreeS/WAN's default `ipsec _updown` opened the kernel's
+    /// forward path for the tunnel here. FastPath's kernel never forwards (the dataplane does, the kernel
+    /// guard keeps forwarding off), so there is no hole to open: the call is logged, nothing runs.</summary>
+    public void NoteFirewall(string conn, string verb) => LogFirewall(conn, verb);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "\"{Conn}\": leftfirewall=yes, no leftupdown: {Verb} needs no kernel firewall change (the kernel does not forward; FastPath's dataplane does)")]
+    private partial void LogFirewall(string conn, string verb);
     [LoggerMessage(Level = LogLevel.Information, Message = "\"{Conn}\": updown {Verb}: {Line}")]
     private partial void LogOutput(string conn, string verb, string line);
     [LoggerMessage(Level = LogLevel.Information, Message = "\"{Conn}\": updown {Verb} ran {Script}")]

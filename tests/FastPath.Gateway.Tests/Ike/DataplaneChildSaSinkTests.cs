@@ -123,13 +123,20 @@ public sealed class DataplaneChildSaSinkTests
         Assert.Equal(g.WestSink.PolicyGroupOf(1), e.Action.Group);
     }
 
-    [Fact]
-    public void Rekey_on_running_multi_worker_dataplanes_loses_nothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Rekey_on_running_multi_worker_dataplanes_loses_nothing(bool asynchronous)
     {
         // Workers on their own threads, SAs spread over two workers per side (handoff rings): the sink
         // must wait for the owner to have the new SA before the eroute names it, and for a grace period
-        // before it deletes the replaced one.
-        using var g = new SinkPair(workers: 2);
+        // before it deletes the replaced one. Asynchronous: the calls return at once; each next step of the
+        // exchange (the other side acting on our message) waits for the barrier, as IkeEngine.Transmit does.
+        using var g = new SinkPair(workers: 2, asynchronous: asynchronous);
+        void Barrier(FastPath.Gateway.Ike.DataplaneChildSaSink s)
+        {
+            if (asynchronous) Assert.True(s.WaitApplied(TimeSpan.FromSeconds(5)));
+        }
         uint wIn = 0xa1000001, eIn = 0xb1000001;
         g.Up(SinkPair.Child("aes128gcm16", wIn, eIn));
         g.West.Start();
@@ -163,12 +170,15 @@ public sealed class DataplaneChildSaSinkTests
             uint wNew = wIn + 1, eNew = eIn + 1;
             var c = SinkPair.Child("aes128gcm16", wNew, eNew, serial: 2 + rekey, westReplaces: eIn, eastReplaces: wIn);
             g.EastSink.InstallInbound(c.East);
+            Barrier(g.EastSink);
             Send(50);
             g.WestSink.InstallInbound(c.West);
             Send(50);
             g.WestSink.InstallOutbound(c.West);
+            Barrier(g.WestSink);
             Send(50);
             g.EastSink.InstallOutbound(c.East);
+            Barrier(g.EastSink);
             Send(50);
             g.WestSink.DeleteInbound(wIn);
             g.EastSink.DeleteInbound(eIn);
@@ -184,6 +194,11 @@ public sealed class DataplaneChildSaSinkTests
         }
         stop.Cancel();
         relay.Join();
+        Barrier(g.WestSink);
+        Barrier(g.EastSink);
+        // The replaced outbound SAs were retired (asynchronous: through the grace-period queue): one pair left per side.
+        Assert.Equal(2, g.WestSink.SaCount("west-east"));
+        Assert.Equal(2, g.EastSink.SaCount("west-east"));
         g.West.Stop();
         g.East.Stop();
         // Two workers per side: order across workers is not kept, loss and duplicates are what count.

@@ -19,42 +19,13 @@ namespace FastPath.Gateway.Tests.Ike;
 // engine → CHILD_SA → the held packets.
 public sealed class EngineOverDataplaneTests
 {
-    private sealed class IkeWire
-    {
-        private readonly ConcurrentDictionary<IPAddress, IkeEngine> _nodes = new();
-        public int Messages;
-        public void Attach(IPAddress a, IkeEngine e) => _nodes[a] = e;
-        public IIkeTransport For(IPAddress self) => new Port(this, self);
-
-        private sealed class Port(IkeWire wire, IPAddress self) : IIkeTransport
-        {
-            public void Send(ReadOnlySpan<byte> ikeMessage, IPEndPoint local, IPEndPoint remote)
-            {
-                Interlocked.Increment(ref wire.Messages);
-                var from = local.Address.Equals(IPAddress.Any) ? new IPEndPoint(self, local.Port) : local;
-                if (wire._nodes.TryGetValue(remote.Address, out var e)) e.OnDatagram(ikeMessage.ToArray(), remote, from);
-            }
-        }
-    }
-
-    private static IkeConnection Conn(string name, IPAddress local, IPAddress remote, string localTs, string remoteTs) => new()
-    {
-        Name = name,
-        LocalAddress = local,
-        RemoteAddress = remote,
-        IkeProposals = ProposalParser.Parse("aes128gcm16-prfsha256-x25519", ProposalProtocol.Ike),
-        EspProposals = ProposalParser.Parse("aes256gcm16", ProposalProtocol.Esp),
-        LocalTs = SinkPair.Ts(localTs),
-        RemoteTs = SinkPair.Ts(remoteTs),
-        LocalCredentials = new IkeCredentials { Psk = System.Text.Encoding.ASCII.GetBytes("engine-over-dataplane-psk-0123456789") },
-        Encapsulation = EncapsulationMode.Force,
-        KeyingTries = 1,
-    };
+    private static IkeConnection Conn(string name, IPAddress local, IPAddress remote, string localTs, string remoteTs) =>
+        InMemoryIkeWire.PskConn(name, local, remote, localTs, remoteTs, "aes256gcm16", "engine-over-dataplane-psk-0123456789");
 
     private sealed class Engines : IDisposable
     {
         public readonly SinkPair G = new();
-        public readonly IkeWire Wire = new();
+        public readonly InMemoryIkeWire Wire = new();
         public readonly IkeEngine West, East;
 
         public Engines()
@@ -134,8 +105,18 @@ public sealed class EngineOverDataplaneTests
         Assert.True(e.G.WestSink.Dispatch(ev, e.West)); // the real engine: OnAcquire → IKE_SA_INIT
         e.WaitForSa(e.G.West);
         e.WaitForSa(e.G.East);
-        e.G.Pump();
-        Assert.Equal(new uint[] { 0, 1, 2 }, SinkPair.Sequences(e.G.AtSunrise()));
+        // The engine thread is still inside the sink when the SA eroute shows (it releases the held packets right
+        // after): pump until they crossed, bounded.
+        var crossed = new System.Collections.Generic.List<uint>();
+        var sw = Stopwatch.StartNew();
+        do
+        {
+            e.G.Pump();
+            crossed.AddRange(SinkPair.Sequences(e.G.AtSunrise()));
+            if (crossed.Count >= 3) break;
+            Thread.Sleep(5);
+        } while (sw.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.Equal(new uint[] { 0, 1, 2 }, crossed);
         Assert.Equal(0, e.G.West.Drops(FastPath.Dataplane.DropReason.ShuntHold));
         Assert.DoesNotContain(e.G.WireLog, SinkPair.IsCleartext);
     }

@@ -38,7 +38,7 @@ public sealed unsafe class SinkPair : IDisposable
     private readonly PacketBatch _batch = new(256);
     private readonly object _ioLock = new();
 
-    public SinkPair(int workers = 1, TimeSpan? holdTimeout = null)
+    public SinkPair(int workers = 1, TimeSpan? holdTimeout = null, bool asynchronous = false)
     {
         // Per worker its own four port pairs (every worker TXes on its own ports, also for packets
         // handed over to it): index 0 is where the test injects; the wire and the far ends are merged.
@@ -76,8 +76,8 @@ public sealed unsafe class SinkPair : IDisposable
         East.NextHops.Set(WestOutside, new NextHop(2, WestOutMac, EastOutMac, 1500));
         foreach (string h in new[] { "192.0.2.138", "192.0.2.139", "192.0.2.140" })
             East.NextHops.Set(IPAddress.Parse(h), new NextHop(1, SunriseMac, EastInMac, 1500));
-        WestSink = new DataplaneChildSaSink(West, NullLogger.Instance);
-        EastSink = new DataplaneChildSaSink(East, NullLogger.Instance);
+        WestSink = new DataplaneChildSaSink(West, NullLogger.Instance) { Asynchronous = asynchronous };
+        EastSink = new DataplaneChildSaSink(East, NullLogger.Instance) { Asynchronous = asynchronous };
     }
 
     private readonly List<InMemoryIo> _sunsets = [], _sunrises = [], _wireWest = [], _wireEast = [];

@@ -31,7 +31,8 @@ public sealed partial class Testbed : IDisposable
 
     public Testbed(string mode = "gateway")
     {
-        Tag = "t" + Random.Shared.Next(0x10000, 0xFFFFF).ToString("x5", CultureInfo.InvariantCulture);
+        // FASTPATH_NETNS_TAG: a prefix for the namespace names (parallel runs on one host keep apart by it).
+        Tag = (Environment.GetEnvironmentVariable("FASTPATH_NETNS_TAG") ?? "t") + Random.Shared.Next(0x10000, 0xFFFFF).ToString("x5", CultureInfo.InvariantCulture);
         try
         {
             Sh($"{Lib("topology.sh")} up {Tag} {mode}", timeoutMs: 60_000);
