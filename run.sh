@@ -2,7 +2,8 @@
 # FastPath entry point. The README's quick start is exactly:
 #   ./run.sh demo    the main job on an embedded default: `fastpath demo`, a tunnel between two FastPath
 #                    gateways in network namespaces (ping, iperf3, SA table, eroutes, counters; needs root)
-#   ./run.sh bench   the crypto self-benchmark (every ESP suite on every engine; no root needed)
+#   ./run.sh bench   `fastpath bench`: the headline numbers (AES-GCM vs BCL, pipeline packets/s at
+#                    64/1420 B/IMIX, allocations per packet; no root needed; extra arguments go to it)
 #   ./run.sh test    every test (unit, known-answer, differential, ESP, oracles, eroute, allocation),
 #                    then the crypto known-answer tests and the ESP vectors again under
 #                    DOTNET_EnableAVX512=0 / EnableAVX2=0 / EnableHWIntrinsic=0; ends with one line
@@ -65,10 +66,18 @@ run_tests() {
   log=$(mktemp)
   echo "== $label" >&2
   set +e
+  local trx
+  trx=$(mktemp -d)
   env "${envs[@]}" dotnet test "$target" -c Release --no-build -nologo \
-      --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log" | grep -E '^\s+Failed |Passed!|Failed!|error|No test' >&2
+      --logger "console;verbosity=minimal" --logger trx --results-directory "$trx" "$@" 2>&1 | tee "$log" | grep -E '^\s+Failed |Passed!|Failed!|error|No test' >&2
   local rc=${PIPESTATUS[0]}
   set -e
+  # A failed test's message (the first 60 lines: the assertion and the start of its diagnosis), so a CI log says
+  # why, not only which; and the slowest tests of the label, to keep the CI budget in view.
+  awk '/^  Failed [^ ]/ {n=60} n > 0 {print "   | " $0; n--; if ($0 ~ /^  Stack Trace:/) n=0}' "$log" >&2
+  cat "$trx"/*.trx 2>/dev/null | grep -o 'testName="[^"]*" [^>]*duration="[0-9:.]*"' \
+    | sed -E 's/testName="([^"]*)".*duration="([0-9:.]*)"/\2 \1/; s/&quot;/"/g' | grep -v '^00:00:00\.' | sort -r | head -8 | sed 's/^/   slowest: /' >&2 || true
+  rm -rf "$trx"
   local lines
   lines=$(grep -E '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" || true)
   rm -f "$log"
@@ -99,7 +108,10 @@ NETNS_PACKAGES=(ip:iproute2 iperf3:iperf3 tcpdump:tcpdump mergecap:tshark nft:nf
   swanctl:strongswan-swanctl f=/usr/lib/ipsec/charon:strongswan-charon
   f=/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so:libcharon-extra-plugins
   f=/usr/lib/ipsec/plugins/libstrongswan-curve25519.so:libstrongswan-extra-plugins
-  f=/usr/lib/ipsec/plugins/libstrongswan-openssl.so:libstrongswan-standard-plugins gnuplot:gnuplot-nox)
+  f=/usr/lib/ipsec/plugins/libstrongswan-openssl.so:libstrongswan-standard-plugins gnuplot:gnuplot-nox
+  certutil:libnss3-tools f=/usr/share/dns/root.key:dns-root-data)
+# Libreswan (LibreswanInteropTests) conflicts with strongSwan: perf-scripts/lib/libreswan.sh unpacks
+# its .deb into /opt/fp-libreswan and installs its library dependencies itself (docs/libreswan.md).
 
 cmd=${1:-help}
 case "$cmd" in
@@ -109,7 +121,7 @@ case "$cmd" in
     # (`./run.sh demo --seconds 10`, `--keying ikev2`, `--json`, `--keep`; a bare SUITE as before).
     if [ "$(id -u)" -ne 0 ]; then
       echo "run.sh demo: needs root (network namespaces, raw packet sockets): run it as root" >&2
-      echo "             without root, './run.sh bench' runs the crypto self-benchmark" >&2
+      echo "             without root, './run.sh bench' runs the self-benchmark (headline numbers)" >&2
       exit 2
     fi
     # What the demo itself needs: ip, ping, iperf3, nft (the gateways' kernel guard), ethtool
@@ -122,7 +134,8 @@ case "$cmd" in
   bench)
     need_packages openssl:openssl
     build
-    dotnet run --project src/FastPath.Cli -c Release --no-build -- bench
+    shift
+    dotnet run --project src/FastPath.Cli -c Release --no-build -- bench "$@"
     ;;
   test)
     # The oracles the tests use: openssl (speed comparisons), scapy (ESP oracle), tshark (ESP

@@ -48,7 +48,7 @@ done
 source perf-scripts/lib/topology.sh
 source perf-scripts/lib/strongswan.sh
 source perf-scripts/lib/fastpath.sh
-TAG=mx$$
+TAG=${MATRIX_TAG:-mx}$$  # MATRIX_TAG: a name part of your own (namespaces are fp-TAG-...)
 SPRAY=/tmp/fp-$TAG-udpspray
 cleanup() { fp_down "$TAG" 2>/dev/null || true; ss_down "$TAG" 2>/dev/null || true; topo_down "$TAG"; rm -f "$SPRAY"; }
 trap cleanup EXIT INT TERM

@@ -7,8 +7,28 @@
 #   BAR sa_scaling_10k_over_1_{64B,1420B,imix} <measured> 0.9 PASS|FAIL
 # Usage: perf-scripts/scaling.sh [--quick] [--no-eroutes]     (~3-5 min; --quick ~1.5)
 # Exit status 0 when every bar passes.
+#
+# A/B of two builds:  perf-scripts/scaling.sh --ab DIR_A DIR_B [ROUNDS]
+#   DIR_* = a bench/FastPath.Benchmarks/bin/Release/net10.0 directory (copy it away before rebuilding;
+#   an old commit: `git worktree add /tmp/x COMMIT` and build there). Runs `scaling --quick --no-eroutes`
+#   of both AT THE SAME TIME, one per core, ROUNDS (3) times, into perf-scripts/results/ab/, and prints
+#   the ns/packet of every size and N per round. On a shared machine alternating runs move ±40 % with
+#   the load; side by side both see the same load (compare medians; one core is often slower).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--ab" ]; then
+  a=$2 b=$3 rounds=${4:-3} out=perf-scripts/results/ab
+  mkdir -p "$out"
+  for i in $(seq 1 "$rounds"); do
+    dotnet "$a/FastPath.Benchmarks.dll" scaling --quick --no-eroutes --out "$out/A-$i" >/dev/null 2>"$out/A-$i.err" & pa=$!
+    dotnet "$b/FastPath.Benchmarks.dll" scaling --quick --no-eroutes --out "$out/B-$i" >/dev/null 2>"$out/B-$i.err" & pb=$!
+    wait $pa $pb || true
+    for x in A B; do
+      echo "round $i $x ($( [ $x = A ] && echo "$a" || echo "$b")): $(grep -E '^  (64|1420|imix) B, +[0-9]+ SAs' "$out/$x-$i.err" | awk '{printf "%s/%s=%s ", $1, $3, $5}')"
+    done
+  done
+  exit 0
+fi
 command -v gnuplot >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 gnuplot-nox >/dev/null; } || true
 dotnet build bench/FastPath.Benchmarks -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
 out=perf-scripts/results

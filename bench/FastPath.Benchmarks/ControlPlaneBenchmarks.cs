@@ -118,3 +118,56 @@ public class IkeHandshakeBenchmarks
         return ci.EncryptionKeyLength;
     }
 }
+
+/// <summary>
+/// X25519 (RFC 7748) as the IKE KE of group 31 uses it, per scalar multiplication: BouncyCastle's
+/// Rfc7748.X25519 (what KeyExchange used before, ten 25.5-bit limbs) vs OpenSSL's through
+/// X25519OpenSsl (what it uses now), side by side in one run (docs/ike-performance.md).
+/// </summary>
+[MemoryDiagnoser]
+public class X25519Benchmarks
+{
+    private readonly byte[] _k = RandomNumberGenerator.GetBytes(32), _u = new byte[32], _r = new byte[32];
+
+    [GlobalSetup]
+    public void Setup() => X25519OpenSsl.ScalarMultBase(RandomNumberGenerator.GetBytes(32), _u);
+
+    [Benchmark(Baseline = true)]
+    public byte BouncyCastle()
+    {
+        Org.BouncyCastle.Math.EC.Rfc7748.X25519.ScalarMult(_k, 0, _u, 0, _r, 0);
+        return _r[0];
+    }
+
+    [Benchmark]
+    public byte OpenSsl()
+    {
+        X25519OpenSsl.TryScalarMult(_k, _u, _r);
+        return _r[0];
+    }
+
+    /// <summary>What an IKE SA pays now: key pair (kept in OpenSSL) + derive.</summary>
+    [Benchmark]
+    public byte OpenSslKeyPairAndDerive()
+    {
+        using var key = X25519OpenSsl.PrivateKey.Create(_k, _r);
+        key.TryDerive(_u, _r);
+        return _r[0];
+    }
+
+    /// <summary>What an IKE SA paid before: key pair + derive, both BouncyCastle.</summary>
+    [Benchmark]
+    public byte BouncyCastleKeyPairAndDerive()
+    {
+        Org.BouncyCastle.Math.EC.Rfc7748.X25519.ScalarMultBase(_k, 0, _r, 0);
+        Org.BouncyCastle.Math.EC.Rfc7748.X25519.ScalarMult(_k, 0, _u, 0, _r, 0);
+        return _r[0];
+    }
+
+    [Benchmark]
+    public byte OpenSslBase()
+    {
+        X25519OpenSsl.ScalarMultBase(_k, _r);
+        return _r[0];
+    }
+}

@@ -42,26 +42,35 @@ internal static class ErouteBars
         int[] sizes = [1, 1_000, 100_000, 1_000_000];
         var v4 = new Dictionary<int, double>();
         var v6 = new Dictionary<int, double>();
+        var v4Old = new Dictionary<int, double>();
         long memBytes = 0;
+        double oldUpdatesPerSecond = 0, oldReplacesPerSecond = 0, oldReaderNs = 0;
+        (int Blocks, int Splits, long Rules, long Words) indexStats = default;
         double updatesPerSecond = 0, replacesPerSecond = 0;
         double readerNsDuringUpdates = 0;
         foreach (int n in sizes)
         {
-            var (ns, wall, table, specs, mem) = MeasureLookups<uint>(n, seed: 1000 + n, quick, measureMemory: n == 1_000_000);
+            var (ns, wall, table, specs, mem, oldNs) = MeasureLookupsAb<uint>(n, seed: 1000 + n, quick, measureMemory: n == 1_000_000);
             v4[n] = ns;
-            Console.Error.WriteLine(string.Create(Inv, $"  IPv4 {n,9:N0} eroutes: {ns:F1} ns/lookup CPU, {wall:F1} wall ({total.Elapsed.TotalSeconds:F0} s)"));
+            v4Old[n] = oldNs;
+            Console.Error.WriteLine(string.Create(Inv, $"  IPv4 {n,9:N0} eroutes: {ns:F1} ns/lookup CPU, {wall:F1} wall; before the compiled stage (trie only) {oldNs:F1} ns, old/new {oldNs / ns:F2} ({total.Elapsed.TotalSeconds:F0} s)"));
             if (n == 1_000_000)
             {
                 memBytes = mem;
                 Console.Error.WriteLine("fastpath eroute bars: single-eroute updates at 1M while a reader looks up...");
+                indexStats = table.Current.Index!.Stats();
+                Settle(); // the lookup A/B's trie (compiled from the index, above) is garbage now: not during the timed updates
                 (updatesPerSecond, replacesPerSecond, readerNsDuringUpdates) = MeasureUpdates(table, specs, quick ? 1.0 : 2.0);
                 Console.Error.WriteLine(string.Create(Inv, $"  {updatesPerSecond:N0} add/delete/replace per s, {replacesPerSecond:N0} replace per s, reader {readerNsDuringUpdates:F1} ns/lookup meanwhile"));
+                table.SetCompiledStage(false); // the A/B: the same table, trie only, as before the compiled stage
+                (oldUpdatesPerSecond, oldReplacesPerSecond, oldReaderNs) = MeasureUpdates(table, specs, quick ? 1.0 : 2.0);
+                Console.Error.WriteLine(string.Create(Inv, $"  before the compiled stage: {oldUpdatesPerSecond:N0} add/delete/replace per s, {oldReplacesPerSecond:N0} replace per s, reader {oldReaderNs:F1} ns/lookup meanwhile"));
             }
         }
         Console.Error.WriteLine("fastpath eroute bars: lookups (IPv6)...");
         foreach (int n in sizes)
         {
-            var (ns, wall, _, _, _) = MeasureLookups<UInt128>(n, seed: 2000 + n, quick, measureMemory: false);
+            var (ns, wall, _, _, _, _) = MeasureLookupsAb<UInt128>(n, seed: 2000 + n, quick, measureMemory: false, compareOld: false);
             v6[n] = ns;
             Console.Error.WriteLine(string.Create(Inv, $"  IPv6 {n,9:N0} eroutes: {ns:F1} ns/lookup CPU, {wall:F1} wall ({total.Elapsed.TotalSeconds:F0} s)"));
         }
@@ -72,19 +81,23 @@ internal static class ErouteBars
         report.AppendLine(Inv, $"Calibration, same run: a random dependent DRAM load costs {latency:F0} ns, {parallel:F1} ns with 16 independent loads in flight (CPU time, 256 MiB buffer).");
         report.AppendLine();
         report.AppendLine("## Eroute lookup, batched (256 keys), one thread, ns per lookup (thread CPU time, best pass)");
-        report.AppendLine("| eroutes | IPv4 ns | IPv4 Mlookups/s | IPv6 ns | IPv6 Mlookups/s |");
-        report.AppendLine("|---:|---:|---:|---:|---:|");
+        report.AppendLine("| eroutes | IPv4 ns | IPv4 Mlookups/s | IPv4 before (trie only) ns | old/new | IPv6 ns (trie) | IPv6 Mlookups/s |");
+        report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
         foreach (int n in sizes)
         {
-            report.AppendLine(Inv, $"| {n:N0} | {v4[n]:F1} | {1e3 / v4[n]:F1} | {v6[n]:F1} | {1e3 / v6[n]:F1} |");
+            report.AppendLine(Inv, $"| {n:N0} | {v4[n]:F1} | {1e3 / v4[n]:F1} | {v4Old[n]:F1} | {v4Old[n] / v4[n]:F2} | {v6[n]:F1} | {1e3 / v6[n]:F1} |");
             json[$"lookup_v4_{n}_ns"] = v4[n];
+            json[$"lookup_v4_{n}_ns_before"] = v4Old[n];
             json[$"lookup_v6_{n}_ns"] = v6[n];
         }
         double perEroute = memBytes / 1e6;
         report.AppendLine();
         report.AppendLine(Inv, $"Updates at 1M IPv4 eroutes while one thread looks up: {updatesPerSecond:N0}/s (mix of add, replace, delete); replace only {replacesPerSecond:N0}/s; reader meanwhile {readerNsDuringUpdates:F1} ns/lookup.");
-        report.AppendLine(Inv, $"Managed memory of a 1M IPv4 eroute table (table, trie, records, two workers' hit counters): {memBytes / 1048576.0:F0} MiB = {perEroute:F0} B per eroute.");
+        report.AppendLine(Inv, $"Before the compiled stage (same table, same run): {oldUpdatesPerSecond:N0}/s mixed, {oldReplacesPerSecond:N0}/s replace only, reader {oldReaderNs:F1} ns/lookup; new/old mixed {updatesPerSecond / Math.Max(1, oldUpdatesPerSecond):F2}.");
+        report.AppendLine(Inv, $"Compiled stage at 1M: {indexStats.Blocks:N0} blocks ({indexStats.Splits:N0} /16s split into /24 blocks), {indexStats.Rules:N0} compiled rules, {indexStats.Words * 4 / 1048576.0:F0} MiB of blocks.");
+        report.AppendLine(Inv, $"Managed memory of a 1M IPv4 eroute table (table, trie, compiled stage, records, two workers' hit counters): {memBytes / 1048576.0:F0} MiB = {perEroute:F0} B per eroute.");
         json["updates_per_s"] = updatesPerSecond;
+        json["updates_per_s_before"] = oldUpdatesPerSecond;
         json["replaces_per_s"] = replacesPerSecond;
         json["bytes_per_eroute_v4_1m"] = perEroute;
 
@@ -112,6 +125,14 @@ internal static class ErouteBars
     internal static (double Ns, double WallNs, ErouteTable<TKey> Table, List<ErouteSpec<TKey>> Specs, long Memory) MeasureLookups<TKey>(int n, int seed, bool quick, bool measureMemory)
         where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
+        var (ns, wall, table, specs, memory, _) = MeasureLookupsAb<TKey>(n, seed, quick, measureMemory, compareOld: false);
+        return (ns, wall, table, specs, memory);
+    }
+
+    /// <summary>As MeasureLookups, and (compareOld) the same passes through the trie alone, alternated: the A/B.</summary>
+    internal static (double Ns, double WallNs, ErouteTable<TKey> Table, List<ErouteSpec<TKey>> Specs, long Memory, double OldNs) MeasureLookupsAb<TKey>(int n, int seed, bool quick, bool measureMemory, bool compareOld = true)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
         var w = new ErouteWorkload<TKey>(seed);
         List<ErouteSpec<TKey>> specs = w.Table(n);
         FlowKey<TKey>[] keys = w.Packets(specs, Math.Clamp(n, 64 * 1024, 1 << 20));
@@ -125,12 +146,20 @@ internal static class ErouteBars
         GC.KeepAlive(c2);
 
         ErouteSnapshot<TKey> snap = table.Current;
+        if (compareOld && !snap.HasTrie)
+        {
+            // IPv4 snapshots carry no trie since session 4 (docs/eroute.md §7): compile the A/B's
+            // trie from the index now, after the memory figure, and let the GC settle, so that
+            // neither the compile nor a background GC after it runs during the timed passes.
+            _ = snap.Root;
+            Settle();
+        }
         var results = new ErouteMatch[Batch];
         int batches = keys.Length / Batch;
         // Warm up for 0.4 s (tier-1 JIT installed), then the best of several passes over the whole key stream.
         var warm = Stopwatch.StartNew();
-        while (warm.ElapsedMilliseconds < 400) Pass(snap, keys, results, batches);
-        double best = double.MaxValue, bestWall = double.MaxValue;
+        while (warm.ElapsedMilliseconds < 400) { Pass(snap, keys, results, batches); PassTrie(snap, keys, results, batches); }
+        double best = double.MaxValue, bestWall = double.MaxValue, bestOld = double.MaxValue;
         int passes = (quick ? 5 : 11) * (n <= 1000 ? 3 : 1);
         long minLookups = quick ? 2_000_000 : 4_000_000;
         for (int p = 0; p < passes; p++)
@@ -144,8 +173,19 @@ internal static class ErouteBars
             }
             best = Math.Min(best, (double)(ThreadCpuNs() - c0) / done);
             bestWall = Math.Min(bestWall, Stopwatch.GetElapsedTime(t0).TotalNanoseconds / done);
+            if (!compareOld) continue;
+            // The same pass through the structure before the compiled stage (the trie's batch
+            // lookup, unchanged), alternated with the new one so both see the same machine.
+            c0 = ThreadCpuNs();
+            done = 0;
+            while (done < minLookups / passes + keys.Length)
+            {
+                PassTrie(snap, keys, results, batches);
+                done += (long)batches * Batch;
+            }
+            bestOld = Math.Min(bestOld, (double)(ThreadCpuNs() - c0) / done);
         }
-        return (best, bestWall, table, specs, memory);
+        return (best, bestWall, table, specs, memory, bestOld);
     }
 
     private static void Pass<TKey>(ErouteSnapshot<TKey> snap, FlowKey<TKey>[] keys, ErouteMatch[] results, int batches)
@@ -153,6 +193,13 @@ internal static class ErouteBars
     {
         for (int b = 0; b < batches; b++)
             snap.Lookup(keys.AsSpan(b * Batch, Batch), results);
+    }
+
+    private static void PassTrie<TKey>(ErouteSnapshot<TKey> snap, FlowKey<TKey>[] keys, ErouteMatch[] results, int batches)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        for (int b = 0; b < batches; b++)
+            PolicyTrie<TKey>.LookupBatch(snap.Root, keys.AsSpan(b * Batch, Batch), results);
     }
 
     /// <summary>Pointer chase over a random cyclic permutation of 256 MiB: one chain, and 16 chains interleaved.</summary>

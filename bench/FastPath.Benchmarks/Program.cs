@@ -42,6 +42,7 @@ internal static class Program
             case "esp": return EspBars.Run(rest);
             case "eroute": return ErouteBars.Run(rest);
             case "eroute-probe": return ErouteProbe.Run(rest);
+            case "eroute-update-probe": return ErouteUpdateProbe.Run(rest);
             case "scaling": return ScalingBars.Run(rest);
             case "gate": return GateRunner.Run(rest);
             case "pipeline-loop": return PipelineLoop(rest);

@@ -18,15 +18,19 @@
 #                                   TUN routes carry its side) by this script.
 #   initiate TAG [west|east]        swanctl --initiate of the child (the charon side of the pair)
 #   sas TAG [west|east]             swanctl --list-sas (raw)
+#   rekey TAG SIDE child|ike        swanctl --rekey --child net / --ike west-east
 #   down TAG                        stop every charon of TAG (by PID)
 #
 # Knobs for `east` (environment): SS_CHILD_REKEY (child rekey_time, default 1h), SS_CHILD_LIFE (child
 # life_time; charon's default of rekey_time + 10 % truncates to the rekey time for a few seconds, so
 # a short rekey_time needs it or charon lets the SA expire and re-creates it instead of rekeying), SS_IKE_REKEY
-# (default 4h), SS_DPD (dpd_delay of charon and dpddelay of FastPath, 0 = off), SS_FP_KEYLIFE /
-# SS_FP_REKEYMARGIN (FastPath-side keylife/rekeymargin: FastPath-initiated rekeys), SS_RETRANSMIT_TRIES
+# (default 4h), SS_IKE_OVER (IKE over_time, with rand_time 0: charon's default over_time of 10 % of a short
+# rekey_time leaves it 0.2 s to rekey before the IKE SA expires), SS_DPD (dpd_delay of charon and dpddelay of FastPath, 0 = off), SS_FP_KEYLIFE /
+# SS_FP_REKEYMARGIN (FastPath-side keylife/rekeymargin: FastPath-initiated rekeys), SS_FP_IKELIFETIME (FastPath
+# ikelifetime: FastPath-initiated IKE SA rekeys), SS_RETRANSMIT_TRIES
 # (charon, default 3: a peer that stops answering is declared dead within ~10 s), SS_V6=1 (also the
-# IPv6 subnets), SS_LOG (charon ike/chd/knl/net log level, default 1; 4 prints keys, test use only).
+# IPv6 subnets), SS_OUTER6=1 (IKE and ESP-in-UDP over the public link's IPv6 addresses 2001:db8:ffff::1 / ::2),
+# SS_LOG (charon ike/chd/knl/net log level, default 1; 4 prints keys, test use only).
 set -euo pipefail
 SS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -58,6 +62,7 @@ charon {
   filelog {
     log { path = $d/charon.log
           time_format = %H:%M:%S
+          flush_line = yes
           default = 1
           ike = $lvl
           chd = $lvl
@@ -100,7 +105,9 @@ connections {
     fragmentation = $frag
     proposals = $ike
     rekey_time = ${SS_IKE_REKEY:-4h}
-    $sendcert
+${SS_IKE_OVER:+    over_time = $SS_IKE_OVER
+    rand_time = 0s
+}    $sendcert
     $dpd
     local {
       auth = $sauth
@@ -200,8 +207,10 @@ ss_write_fastpath_conf() { # DIR ROLE AUTH ESP IKE CERTS
   mkdir -p "$d"
   local lsub="192.0.2.0/25" rsub="192.0.2.128/25"
   [ "${SS_V6:-0}" = 1 ] && lsub="192.0.2.0/25,2001:db8:1::/64" rsub="192.0.2.128/25,2001:db8:2::/64"
-  local authby=secret ids="    leftid=203.0.113.1
-    rightid=203.0.113.2" certs_conf=""
+  local wo=203.0.113.1 eo=203.0.113.2
+  [ "${SS_OUTER6:-0}" = 1 ] && wo=2001:db8:ffff::1 eo=2001:db8:ffff::2
+  local authby=secret ids="    leftid=$wo
+    rightid=$eo" certs_conf=""
   if [ "$auth" != psk ]; then
     authby=rsasig; [ "$auth" = cert-ecdsa ] && authby=ecdsa
     mkdir -p "$d/ipsec.d/certs" "$d/ipsec.d/cacerts" "$d/ipsec.d/private"
@@ -221,7 +230,10 @@ ss_write_fastpath_conf() { # DIR ROLE AUTH ESP IKE CERTS
     dpdaction=clear
 "
   [ -n "${SS_FP_KEYLIFE:-}" ] && extra+="    keylife=${SS_FP_KEYLIFE}
-    rekeymargin=${SS_FP_REKEYMARGIN:-3s}
+"
+  [ -n "${SS_FP_IKELIFETIME:-}" ] && extra+="    ikelifetime=${SS_FP_IKELIFETIME}
+"
+  [ -n "${SS_FP_KEYLIFE:-}${SS_FP_IKELIFETIME:-}" ] && extra+="    rekeymargin=${SS_FP_REKEYMARGIN:-3s}
     rekeyfuzz=0%
 "
   cat >"$d/ipsec.conf" <<CONF
@@ -234,11 +246,11 @@ config setup
 conn west-east
     ikev2=insist
     authby=$authby
-    left=203.0.113.1
+    left=$wo
     leftsubnet=$lsub
 $ids
 $certs_conf
-    right=203.0.113.2
+    right=$eo
     rightsubnet=$rsub
     ike=$ike
     esp=$esp
@@ -248,7 +260,7 @@ $certs_conf
 $extra    auto=$auto
 CONF
   case "$auth" in
-    psk) printf '203.0.113.1 203.0.113.2 : PSK "%s"\n' "$SS_PSK" >"$d/ipsec.secrets" ;;
+    psk) printf '%s %s : PSK "%s"\n' "$wo" "$eo" "$SS_PSK" >"$d/ipsec.secrets" ;;
     cert) printf ': RSA %s\n' "$d/ipsec.d/private/west.key" >"$d/ipsec.secrets" ;;
     cert-ecdsa) printf ': ECDSA %s\n' "$d/ipsec.d/private/west.key" >"$d/ipsec.secrets" ;;
   esac
@@ -263,14 +275,17 @@ ss_east() { # TAG ROLE AUTH ESP IKE
   ss_down "$tag"
   rm -rf "$base"
   mkdir -p "$base"
-  local wid=203.0.113.1 eid=203.0.113.2
+  # SS_OUTER6=1: IKE and ESP-in-UDP between the public link's IPv6 addresses instead (2001:db8:ffff::1/::2).
+  local wo=203.0.113.1 eo=203.0.113.2
+  [ "${SS_OUTER6:-0}" = 1 ] && wo=2001:db8:ffff::1 eo=2001:db8:ffff::2
+  local wid=$wo eid=$eo
   if [ "$auth" != psk ]; then
     "$SS_LIB/certs.sh" make "$base/certs" "$([ "$auth" = cert-ecdsa ] && echo ecdsa || echo rsa)"
     wid=west.example eid=east.example
   fi
   local lnets="192.0.2.128/25" rnets="192.0.2.0/25"
   [ "${SS_V6:-0}" = 1 ] && lnets="192.0.2.128/25,2001:db8:2::/64" rnets="192.0.2.0/25,2001:db8:1::/64"
-  ss_write_conf "$base/east" west-east 203.0.113.2 203.0.113.1 "$lnets" "$rnets" "$esp" "$ike" "$auth" "$eid" "$wid" east none
+  ss_write_conf "$base/east" west-east "$eo" "$wo" "$lnets" "$rnets" "$esp" "$ike" "$auth" "$eid" "$wid" east none
   [ "$auth" != psk ] && ss_install_certs "$base/east" "$base/certs" east
   ss_write_fastpath_conf "$base/west" "$role" "$auth" "$esp" "$ike" "$base/certs"
   echo "$role" >"$base/role"
@@ -300,6 +315,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     east) ss_east "$@" ;;
     initiate) ss_initiate "$@" ;;
     sas) ss_swanctl "$1" "${2:-east}" --list-sas ;;
+    rekey) # TAG SIDE child|ike: swanctl --rekey of the child "net" or the IKE SA "west-east" (returns once queued)
+      if [ "${3:-child}" = ike ]; then ss_swanctl "$1" "$2" --rekey --ike west-east; else ss_swanctl "$1" "$2" --rekey --child net; fi ;;
     down) ss_down "$@" ;;
     *) echo "usage: $0 up TAG [ESP] [IKE] [psk|cert|cert-ecdsa] | east TAG responder|initiator psk|cert|cert-ecdsa ESP IKE | initiate TAG [SIDE] | sas TAG [SIDE] | down TAG" >&2; exit 2 ;;
   esac
