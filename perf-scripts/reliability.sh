@@ -40,7 +40,8 @@ FP_RELIABILITY_PROFILE=$profile FP_RELIABILITY_FIGURES=$figures CI=${CI:-true} \
 elapsed=$(( $(date +%s) - start ))
 
 field() { # FIGURE-NAME KEY -> value (last run of that figure)
-  grep "^FIGURE $1 " "$figures" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
+  # "|| true": a figure that this run did not produce (--filter) is empty, not the end of the script (set -e, pipefail)
+  { grep "^FIGURE $1 " "$figures" || true; } | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
 }
 bar() { # NAME OK-CONDITION TEXT
   if [ "$2" = 1 ]; then echo "BAR $1: PASS $3"; else echo "BAR $1: FAIL $3"; fi

@@ -72,6 +72,7 @@ internal sealed class LoadGenerator : IIkeObserver
         using var transport = new UdpIkeTransport(sources, 500, 4500, logger);
         var options = new IkeEngineOptions
         {
+            ReceiveInline = true, // as the daemon
             RetransmitBase = TimeSpan.FromSeconds(2),
             RetransmitTries = 2,
             UniqueIds = false,

@@ -41,6 +41,7 @@ internal static class ResponderHost
         using var transport = new UdpIkeTransport([bind], 500, 4500, logger);
         var options = new IkeEngineOptions
         {
+            ReceiveInline = true, // as the daemon (FastPathGateway)
             UniqueIds = false,
             CookieThreshold = cookieThreshold,
             HalfOpenTimeout = TimeSpan.FromSeconds(30),
