@@ -72,7 +72,6 @@ internal sealed class LoadGenerator : IIkeObserver
         using var transport = new UdpIkeTransport(sources, 500, 4500, logger);
         var options = new IkeEngineOptions
         {
-            ReceiveInline = true, // as the daemon
             RetransmitBase = TimeSpan.FromSeconds(2),
             RetransmitTries = 2,
             UniqueIds = false,
@@ -84,7 +83,7 @@ internal sealed class LoadGenerator : IIkeObserver
         };
         using var engine = new IkeEngine(options, transport, sink, logger, this);
         _engine = engine;
-        transport.Start(engine.OnDatagram);
+        engine.ReceiveOnEngineThread(transport); // as the daemon
         var ike = ProposalParser.Parse(_o.IkeProposal + "!", ProposalProtocol.Ike);
         var esp = ProposalParser.Parse(_o.EspProposal + "!", ProposalProtocol.Esp);
         for (int i = 0; i < _o.Concurrency; i++)

@@ -41,7 +41,6 @@ internal static class ResponderHost
         using var transport = new UdpIkeTransport([bind], 500, 4500, logger);
         var options = new IkeEngineOptions
         {
-            ReceiveInline = true, // as the daemon (FastPathGateway)
             UniqueIds = false,
             CookieThreshold = cookieThreshold,
             HalfOpenTimeout = TimeSpan.FromSeconds(30),
@@ -62,7 +61,7 @@ internal static class ResponderHost
             Rekey = false,
         });
         engine.Start();
-        transport.Start(engine.OnDatagram);
+        engine.ReceiveOnEngineThread(transport); // as the daemon (FastPathGateway)
         using var stop = new ManualResetEventSlim();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });

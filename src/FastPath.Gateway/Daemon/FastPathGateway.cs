@@ -629,9 +629,9 @@ public sealed partial class FastPathGateway : IDisposable
             // message until its dataplane changes are in effect (DataplaneChildSaSink, IChildSaSinkBarrier).
             _sink = new DataplaneChildSaSink(Running.Dataplane, ikeLog) { Asynchronous = true };
             _transport = new UdpIkeTransport([IPAddress.Any, IPAddress.IPv6Any], _options.IkePort, _options.NatTPort, ikeLog);
-            _engine = new IkeEngine(new IkeEngineOptions { ReceiveInline = true, NatTPort = _options.NatTPort, UniqueIds = _config?.Setup.UniqueIds is not (UniqueIdsPolicy.No or UniqueIdsPolicy.Never) },
+            _engine = new IkeEngine(new IkeEngineOptions { NatTPort = _options.NatTPort, UniqueIds = _config?.Setup.UniqueIds is not (UniqueIdsPolicy.No or UniqueIdsPolicy.Never) },
                 _transport, _sink, ikeLog, new UpdownObserver(this));
-            _transport.Start(_engine.OnDatagram);
+            _engine.ReceiveOnEngineThread(_transport); // no receive threads (IkeEngine.Polled.cs)
             if (Running.Dataplane.IsRunning) _engine.Start();
             return _engine;
         }

@@ -28,6 +28,19 @@ public interface IIkeTransport
     void Send(ReadOnlySpan<byte> ikeMessage, IPEndPoint local, IPEndPoint remote);
 }
 
+/// <summary>A transport whose sockets the IKE engine's own thread can wait on and read (IkeEngine.ReceiveOnEngineThread):
+/// no receive threads, no hand-off per datagram.</summary>
+public interface IPolledIkeTransport : IIkeTransport
+{
+    int DescriptorCount { get; }
+    /// <summary>File descriptor of socket <paramref name="index"/>, to poll for reading.</summary>
+    int Descriptor(int index);
+    /// <summary>Switches to polled mode; <paramref name="handler"/> gets every IKE message ReceiveOne reads.</summary>
+    void StartPolled(Transport.IkeDatagramHandler handler);
+    /// <summary>Reads one waiting datagram of socket <paramref name="index"/> without blocking; false when none was waiting.</summary>
+    bool ReceiveOne(int index);
+}
+
 /// <summary>Everything the dataplane needs to install one direction pair of a CHILD_SA.
 /// Keys follow SaKeyFactory.CreateChildSa: AEAD encryption keys include the 4-byte salt.</summary>
 public sealed record ChildSaInstall

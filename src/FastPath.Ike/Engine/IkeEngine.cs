@@ -62,13 +62,6 @@ public sealed class IkeEngineOptions
     /// gateway) = a fresh one per IKE SA. Load generators (tools/FastPath.IkeLoad --reuse-ke) hand out one shared key
     /// (KeyExchange.Shared) so that the side not under test is cheaper than the responder it drives.</summary>
     public Func<FastPath.Ike.Crypto.DhGroup, FastPath.Ike.Crypto.KeyExchange>? InitiatorKeyExchange { get; init; }
-    /// <summary>Handle a received datagram on the caller's (the transport's receive) thread when the engine is idle,
-    /// instead of queueing it for the engine thread. Saves a futex wake-up and a context switch per message (the
-    /// largest per-message cost left in the rate profile, docs/ike-performance.md). Serialised with the engine thread
-    /// by one lock, in order (only when nothing is queued), never re-entrant and never blocking the caller (a busy
-    /// engine gets the datagram queued as before). The daemon and the load tool set it; in-memory test wires, whose
-    /// Send delivers into the peer engine on the same thread, keep the default.</summary>
-    public bool ReceiveInline { get; init; }
 }
 
 /// <summary>The IKEv2 keying daemon core: connections, IKE SAs and their CHILD_SAs, on one thread of its own.</summary>
@@ -82,8 +75,7 @@ public sealed partial class IkeEngine : IDisposable
     private readonly IIkeObserver? _observer;
     private readonly TimeProvider _time;
     private readonly BlockingCollection<Action> _queue = new();
-    // Held while engine state is touched: by the engine thread around each work item and, with ReceiveInline, by a
-    // receive thread handling a datagram itself. "On the engine" = holding it (Invoke, OnEngine).
+    // Held by the engine thread around each work item and each polled receive: "on the engine" = holding it (OnEngine).
     private readonly object _gate = new();
     private readonly Thread _thread;
     private int _pending;
@@ -131,20 +123,31 @@ public sealed partial class IkeEngine : IDisposable
     {
         _engineThreadId = Environment.CurrentManagedThreadId;
         Interop.ThreadNice.SetCurrentThread(Interop.ThreadNice.Ike); // the workers win the cores (ThreadNice.cs)
-        foreach (var work in _queue.GetConsumingEnumerable())
+        while (true)
         {
-            lock (_gate)
+            if (_polled is not null)
             {
-                try { work(); }
-#pragma warning disable CA1031 // the engine thread survives any bug in a handler: log it, keep running
-                catch (Exception e) { LogInternalError(e); }
-#pragma warning restore CA1031
-                finally { Interlocked.Decrement(ref _pending); }
+                if (!PollOnce()) return;
+                continue;
             }
+            if (!_queue.TryTake(out var work, Timeout.Infinite)) return; // completed: disposed
+            Execute(work);
         }
     }
 
-    /// <summary>True on the engine thread inside a work item, or on a receive thread handling a datagram inline.</summary>
+    private void Execute(Action work)
+    {
+        lock (_gate)
+        {
+            try { work(); }
+#pragma warning disable CA1031 // the engine thread survives any bug in a handler: log it, keep running
+            catch (Exception e) { LogInternalError(e); }
+#pragma warning restore CA1031
+            finally { Interlocked.Decrement(ref _pending); }
+        }
+    }
+
+    /// <summary>True on the engine thread inside a work item or a polled receive.</summary>
     private bool OnEngine => Monitor.IsEntered(_gate);
 
     private void Post(Action work)
@@ -152,7 +155,8 @@ public sealed partial class IkeEngine : IDisposable
         if (_disposed) return;
         Interlocked.Increment(ref _pending);
         try { _queue.Add(work); }
-        catch (InvalidOperationException) { Interlocked.Decrement(ref _pending); }
+        catch (InvalidOperationException) { Interlocked.Decrement(ref _pending); return; }
+        WakePolled();
     }
 
     private T Invoke<T>(Func<T> f)
@@ -260,22 +264,6 @@ public sealed partial class IkeEngine : IDisposable
         if (_disposed || local is null || remote is null) return;
         if (ikeMessage.Length > IkeMessage.MaxLength) { Interlocked.Increment(ref _invalid); return; }
         byte[] copy = ikeMessage.ToArray();
-        if (_options.ReceiveInline && !OnEngine && Monitor.TryEnter(_gate))
-        {
-            try
-            {
-                // In order: only when nothing queued earlier (a datagram, a timer, an API call) is still waiting.
-                if (Volatile.Read(ref _pending) == 0 && !_disposed)
-                {
-                    try { Receive(copy, local, remote); }
-#pragma warning disable CA1031 // as on the engine thread: a handler bug is logged, the receive thread goes on
-                    catch (Exception e) { LogInternalError(e); }
-#pragma warning restore CA1031
-                    return;
-                }
-            }
-            finally { Monitor.Exit(_gate); }
-        }
         Post(() => Receive(copy, local, remote));
     }
 
@@ -378,8 +366,10 @@ public sealed partial class IkeEngine : IDisposable
         catch (ObjectDisposedException) { }
         _disposed = true;
         _queue.CompleteAdding();
+        WakePolled();
         if (Environment.CurrentManagedThreadId != _engineThreadId) _thread.Join(TimeSpan.FromSeconds(5));
         _queue.Dispose();
+        if (_eventFd >= 0) { Interop.PollInterop.Close(_eventFd); _eventFd = -1; }
     }
 
     // ---- receive ------------------------------------------------------------------------------

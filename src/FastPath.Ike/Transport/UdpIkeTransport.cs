@@ -22,6 +22,9 @@ namespace FastPath.Ike.Transport;
 //   Start        one receive thread per socket; ReceiveMessageFrom → classify → handler(message,
 //                local, remote); any exception is counted and the loop continues; Dispose closes
 //                the sockets, which ends the threads
+//   or polled    (IPolledIkeTransport, what the daemon and the load tool use) no threads: the IKE
+//                engine's own thread polls Descriptor(i) and calls ReceiveOne(i, handler) for a
+//                readable socket (IkeEngine.Polled.cs) — the same receive step, one buffer
 //   Send         the socket of the local endpoint's port and address family (the bound address
 //                itself when bound to specific addresses); on the NAT-T port the 4-byte non-ESP
 //                marker goes first (RFC 3948 §2.2)
@@ -30,7 +33,7 @@ namespace FastPath.Ike.Transport;
 public delegate void IkeDatagramHandler(ReadOnlySpan<byte> ikeMessage, IPEndPoint local, IPEndPoint remote);
 
 /// <summary>The UDP sockets of the IKE daemon.</summary>
-public sealed class UdpIkeTransport : IIkeTransport, IDisposable
+public sealed class UdpIkeTransport : IPolledIkeTransport, IDisposable
 {
     private sealed record Bound(Socket Socket, IPAddress Address, int Port, bool NatT);
 
@@ -41,6 +44,7 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
     private readonly int _natTPort;
     private volatile bool _disposed;
     private IkeDatagramHandler? _handler;
+    private byte[]? _polledBuffer;
     private long _received, _keepalives, _espDropped, _invalid, _errors;
 
     /// <param name="bind">Addresses to bind (IPAddress.Any / IPv6Any for all).</param>
@@ -132,35 +136,73 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
     {
         Interop.ThreadNice.SetCurrentThread(Interop.ThreadNice.Ike); // as the engine thread (ThreadNice.cs)
         var buffer = new byte[65536];
-        EndPoint any = new IPEndPoint(b.Address.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!_disposed)
+        {
+            try
+            {
+                // The socket is non-blocking (see Open): wait for a datagram here, at most 0.5 s so Dispose is seen.
+                if (!b.Socket.Poll(500_000, SelectMode.SelectRead)) continue;
+            }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException) { if (_disposed) return; continue; }
+            if (ReceiveFrom(b, buffer, _handler!) < 0) return;
+        }
+    }
+
+    /// <summary>Sockets for <see cref="IPolledIkeTransport"/>: one per bound address and port.</summary>
+    public int DescriptorCount => _sockets.Count;
+
+    /// <summary>The file descriptor of socket <paramref name="index"/> (to poll for reading).</summary>
+    public int Descriptor(int index) => (int)_sockets[index].Socket.SafeHandle.DangerousGetHandle();
+
+    /// <summary>Polled mode: from now on the caller receives (ReceiveOne) on its own thread; Start is refused.</summary>
+    public void StartPolled(IkeDatagramHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_handler is not null) throw new InvalidOperationException("already started");
+        _handler = handler;
+        _polledBuffer = new byte[65536];
+    }
+
+    /// <summary>Receives one datagram from socket <paramref name="index"/> if one is waiting (never blocks) and hands an IKE
+    /// message to the polled handler; false when nothing was waiting or the transport is closed. One caller thread only.</summary>
+    public bool ReceiveOne(int index)
+    {
+        if (_polledBuffer is null) throw new InvalidOperationException("StartPolled first");
+        return !_disposed && ReceiveFrom(_sockets[index], _polledBuffer, _handler!) > 0;
+    }
+
+    // One receive step of socket b: 1 = a datagram was read (handled, or counted and dropped), 0 = nothing waiting or a
+    // receive error (counted), -1 = closed. Never throws.
+    private int ReceiveFrom(Bound b, byte[] buffer, IkeDatagramHandler handler)
+    {
+        EndPoint any = b.Address.AddressFamily == AddressFamily.InterNetworkV6 ? AnyV6 : AnyV4;
         {
             int n;
             IPEndPoint remote;
             IPAddress localAddress;
             try
             {
-                // The socket is non-blocking (see Open): wait for a datagram here, at most 0.5 s so Dispose is seen.
-                if (!b.Socket.Poll(500_000, SelectMode.SelectRead)) continue;
                 EndPoint from = any;
                 var flags = SocketFlags.None;
                 n = b.Socket.ReceiveMessageFrom(buffer, 0, buffer.Length, ref flags, ref from, out IPPacketInformation info);
                 remote = (IPEndPoint)from;
                 localAddress = info.Address ?? b.Address;
-                if ((flags & SocketFlags.Truncated) != 0) { Interlocked.Increment(ref _invalid); continue; }
+                if ((flags & SocketFlags.Truncated) != 0) { Interlocked.Increment(ref _invalid); return 1; }
             }
-            catch (ObjectDisposedException) { return; }
+            catch (ObjectDisposedException) { return -1; }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {
-                continue; // woken, but the datagram was gone (or an error was reported and cleared)
+                return 0; // woken, but the datagram was gone (or an error was reported and cleared)
             }
             catch (SocketException e)
             {
-                if (_disposed) return;
+                if (_disposed) return -1;
                 // ICMP port unreachable of an earlier send surfaces as ConnectionReset on Linux: keep going.
                 Interlocked.Increment(ref _errors);
                 _log.LogDebug("IKE socket {Port}: receive error {Error}", b.Port, e.SocketErrorCode);
-                continue;
+                return 0;
             }
             try
             {
@@ -170,18 +212,18 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
                 {
                     switch (NatT.Classify4500(data))
                     {
-                        case Port4500Kind.Keepalive: Interlocked.Increment(ref _keepalives); continue;
-                        case Port4500Kind.Esp: Interlocked.Increment(ref _espDropped); continue;
-                        case Port4500Kind.Invalid: Interlocked.Increment(ref _invalid); continue;
+                        case Port4500Kind.Keepalive: Interlocked.Increment(ref _keepalives); return 1;
+                        case Port4500Kind.Esp: Interlocked.Increment(ref _espDropped); return 1;
+                        case Port4500Kind.Invalid: Interlocked.Increment(ref _invalid); return 1;
                     }
                     data = data[NatT.NonEspMarkerLength..];
                 }
                 else if (n < IkeHeader.Size)
                 {
                     Interlocked.Increment(ref _invalid);
-                    continue;
+                    return 1;
                 }
-                _handler!(data, new IPEndPoint(localAddress, b.Port), remote);
+                handler(data, new IPEndPoint(localAddress, b.Port), remote);
             }
 #pragma warning disable CA1031 // the receive thread must never die on bad input or a handler bug
             catch (Exception e)
@@ -190,8 +232,12 @@ public sealed class UdpIkeTransport : IIkeTransport, IDisposable
                 _log.LogWarning(e, "IKE socket {Port}: handler failed", b.Port);
             }
 #pragma warning restore CA1031
+            return 1;
         }
     }
+
+    private static readonly IPEndPoint AnyV4 = new(IPAddress.Any, 0);
+    private static readonly IPEndPoint AnyV6 = new(IPAddress.IPv6Any, 0);
 
     private Bound? SocketFor(IPEndPoint local, AddressFamily family)
     {

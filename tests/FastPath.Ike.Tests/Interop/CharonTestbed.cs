@@ -217,7 +217,7 @@ public sealed partial class CharonTestbed : IDisposable
         try { Transport = NetnsThread.Run(NsB, () => new UdpIkeTransport([FastPathIp], 500, 4500, Log)); }
         catch (InvalidOperationException e) { throw new InvalidOperationException("creating the IKE sockets in " + NsB + ": " + e.Message, e); }
         Engine = new IkeEngine(options ?? new IkeEngineOptions { LogSensitive = true }, Transport!, Sink, Log);
-        Transport!.Start(Engine.OnDatagram);
+        Engine.ReceiveOnEngineThread(Transport!); // as the daemon; IkeFloodTests and LibreswanTestbed keep the receive threads
         return Engine;
     }
 

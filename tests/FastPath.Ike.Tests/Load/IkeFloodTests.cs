@@ -67,7 +67,7 @@ public sealed partial class IkeFloodTests(ITestOutputHelper output)
             DpdAction = DpdAction.Clear,
         });
         resp.Start();
-        respTransport.Start(resp.OnDatagram);
+        resp.ReceiveOnEngineThread(respTransport); // the responder under the flood receives as the daemon does; the peer keeps receive threads
 
         var peerLog = new ListLogger("peer", null);
         var peerSink = new RecordingSink();
