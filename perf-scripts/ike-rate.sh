@@ -14,7 +14,8 @@
 # (tests/FastPath.Ike.Tests/Load/IkeFloodTests.cs) exercises them. Proposals on both sides:
 # IKE aes128gcm16-prfsha256-x25519, ESP aes128gcm16, PSK, UDP encapsulation (encap = yes; the
 # generator forces it too, so both responders float to 4500 the same way).
-# Generators: GENERATORS processes (default 4), each its own engine thread, its own SOURCES source
+# Generators: GENERATORS processes (default 1: since the engine receives on its own thread one process drives a
+# responder core with ~70 % of the generator core; 4 processes on one core cost more in switching), each its own engine thread, its own SOURCES source
 # addresses (198.51.100.10+g*SOURCES ...) and its own CONCURRENCY/GENERATORS slots (child selectors
 # 192.0.2.<slot>/32), all pinned to GEN_CPU, all counting the same wall-clock window (--start-at).
 # CPU: the responder's utime+stime from /proc/PID/stat sampled at the window's start and end (warm-up
@@ -26,7 +27,7 @@
 # The generators reuse one X25519 key pair each (GEN_ARGS default --reuse-ke; GEN_ARGS= for a fresh key per SA):
 # the generator is not the side under test, and one FastPath initiator core must outrun a responder core.
 # CONCURRENCY 256 (the maximum: one 192.0.2.x/32 per slot) so that charon, latency-bound at 128, saturates too.
-# Options (environment): ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=3 CONCURRENCY=256 SOURCES=16 GENERATORS=4
+# Options (environment): ROUNDS=3 SECONDS_PER_ROUND=10 WARMUP=3 CONCURRENCY=256 SOURCES=16 GENERATORS=1
 #   SINK=dataplane|counting RESP_CPU=1 GEN_CPU=0 OUT=perf-scripts/results/ike-rate.json KEEP_LOGS=DIR CHARON_LOG_LEVEL=0|1
 #   RESP_ENV="VAR=value ..." (responder environment) RESP_ARGS (e.g. --sink-sync) GEN_ARGS (default --reuse-ke)
 #   PERF_RECORD=DIR (perf record -g of the FastPath responder over each window; with DOTNET_PerfMapEnabled=1)
@@ -35,7 +36,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 ROUNDS=${ROUNDS:-3} SECS=${SECONDS_PER_ROUND:-10} WARMUP=${WARMUP:-3} CONC=${CONCURRENCY:-256} NSRC=${SOURCES:-16}
-NGEN=${GENERATORS:-4} SINK=${SINK:-dataplane}
+NGEN=${GENERATORS:-1} SINK=${SINK:-dataplane}
 export SINK GENERATORS=$NGEN
 [ $((NGEN * NSRC)) -le 240 ] && [ "$CONC" -le 256 ] && [ $((CONC % NGEN)) = 0 ] || { echo "ike-rate.sh: need GENERATORS*SOURCES <= 240, CONCURRENCY <= 256 and a multiple of GENERATORS" >&2; exit 2; }
 RESP_ENV=${RESP_ENV:-} RESP_ARGS=${RESP_ARGS:-} GEN_ARGS=${GEN_ARGS---reuse-ke}
@@ -264,7 +265,7 @@ doc = {
     "fastpath_median_cpu_us_per_establishment": round(cf), "charon_median_cpu_us_per_establishment": round(cs),
     "cpu_ratio": round(cs / cf, 3) if cf > 0 else None,
     "fastpath_median_core_share": round(sf, 3), "charon_median_core_share": round(sc, 3),
-    "sink": os.environ.get("SINK", "dataplane"), "generators": int(os.environ.get("GENERATORS", "4")), "generator_args": os.environ.get("GEN_ARGS", ""), "responder_env": os.environ.get("RESP_ENV", ""), "responder_args": os.environ.get("RESP_ARGS", ""),
+    "sink": os.environ.get("SINK", "dataplane"), "generators": int(os.environ.get("GENERATORS", "1")), "generator_args": os.environ.get("GEN_ARGS", ""), "responder_env": os.environ.get("RESP_ENV", ""), "responder_args": os.environ.get("RESP_ARGS", ""),
     "method": "FastPath IkeEngine initiators (tools/FastPath.IkeLoad, GENERATORS processes on one CPU, each reusing one X25519 key pair when generator_args has --reuse-ke; the responders generate a fresh key per SA) -> responder pinned to the other CPU; IKE aes128gcm16-prfsha256-x25519, ESP aes128gcm16, PSK, UDP encap; each SA deleted after its CHILD_SA is installed; cookies off on both; responder CPU from /proc over the measurement window",
     "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "load_average": os.getloadavg(),

@@ -162,7 +162,7 @@ internal sealed class ModpKeyExchange : KeyExchange
         if (privateExponent is null)
         {
             int bits = group switch { DhGroup.Modp2048 => 256, DhGroup.Modp3072 => 384, _ => 512 };
-            byte[] x = RandomNumberGenerator.GetBytes(bits / 8);
+            byte[] x = IkeRandom.GetBytes(bits / 8);
             x[0] |= 0x80; // full length: exactly `bits` bits
             _x = new BigInteger(x, isUnsigned: true, isBigEndian: true);
             CryptographicOperations.ZeroMemory(x);
@@ -286,7 +286,7 @@ internal sealed class X25519KeyExchange : KeyExchange
 
     internal X25519KeyExchange(byte[]? k) : base(DhGroup.Curve25519)
     {
-        if (k is null) RandomNumberGenerator.Fill(_k);
+        if (k is null) IkeRandom.Fill(_k);
         else if (k.Length != X25519OpenSsl.Size) throw new ArgumentException("X25519 private key is 32 bytes", nameof(k));
         else k.CopyTo(_k, 0);
         // Clamping (RFC 7748 §5) happens inside the scalar multiplication.

@@ -102,7 +102,7 @@ internal sealed class CbcHmacSkCipher : ISkCipher
             throw new ArgumentException("message too short for the sealed body", nameof(message));
         Span<byte> body = message.Slice(bodyOffset, total);
         Span<byte> iv = body[.._block];
-        RandomNumberGenerator.Fill(iv);
+        IkeRandom.Fill(iv);
         byte[] padded = new byte[ctLen];
         plaintext.CopyTo(padded);
         padded[ctLen - 1] = (byte)(ctLen - plaintext.Length - 1); // pad length; padding bytes stay 0

@@ -69,7 +69,7 @@ public sealed partial class IkeEngine
             AcquireTsR = tsR,
         };
         sa.SpiI = NewSpi();
-        sa.Ni = RandomNumberGenerator.GetBytes(NonceLength);
+        sa.Ni = IkeRandom.GetBytes(NonceLength);
         var first = IkeOffer(c).SelectMany(p => p.Of(TransformType.KeyExchange)).FirstOrDefault();
         sa.DhGroup = (DhGroup)first.Id;
         if (!KeyExchange.IsSupported(sa.DhGroup))
@@ -117,7 +117,7 @@ public sealed partial class IkeEngine
     private IEnumerable<IkePayload> NatDetection(IkeSa sa, ulong spiI, ulong spiR)
     {
         if (sa.Connection.Encapsulation == EncapsulationMode.Force)
-            yield return new NotifyPayload(NotifyType.NatDetectionSourceIp, RandomNumberGenerator.GetBytes(NatT.NatDetectionHashLength));
+            yield return new NotifyPayload(NotifyType.NatDetectionSourceIp, IkeRandom.GetBytes(NatT.NatDetectionHashLength));
         else
             yield return NatT.NatDetectionNotify(true, spiI, spiR, sa.Local.Address, (ushort)sa.Local.Port);
         yield return NatT.NatDetectionNotify(false, spiI, spiR, sa.Remote.Address, (ushort)sa.Remote.Port);
@@ -336,7 +336,7 @@ public sealed partial class IkeEngine
         };
         sa.SpiR = NewSpi();
         sa.Ni = nonce.Nonce;
-        sa.Nr = RandomNumberGenerator.GetBytes(NonceLength);
+        sa.Nr = IkeRandom.GetBytes(NonceLength);
         sa.DhGroup = suite!.Dh;
         sa.Suite = suite;
         using (var dh = KeyExchange.Create(suite.Dh))

@@ -1,3 +1,4 @@
+using FastPath.Ike.Crypto;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -687,7 +688,7 @@ public sealed partial class IkeEngine : IDisposable
         ulong v;
         do
         {
-            RandomNumberGenerator.Fill(b);
+            IkeRandom.Fill(b);
             v = BitConverter.ToUInt64(b);
         } while (v == 0 || _sas.ContainsKey(v));
         return v;
@@ -699,7 +700,7 @@ public sealed partial class IkeEngine : IDisposable
         uint v;
         do
         {
-            RandomNumberGenerator.Fill(b);
+            IkeRandom.Fill(b);
             v = BitConverter.ToUInt32(b);
         } while (v < 0x100 || _inboundSpis.Contains(v)); // SPIs 1..255 are reserved (RFC 4303 §2.1)
         _inboundSpis.Add(v);

@@ -58,7 +58,7 @@ public sealed class CreateChildSaContext
     /// <summary>A fresh local IKE SPI (non-zero) for an IKE rekey; null = IKE rekeys are refused (NO_PROPOSAL_CHOSEN).</summary>
     public Func<ulong>? AllocateIkeSpi { get; init; }
     /// <summary>Random nonce bytes of the given length (RFC 7296 §2.10: MUST be random).</summary>
-    public Func<int, byte[]> NonceGenerator { get; init; } = RandomNumberGenerator.GetBytes;
+    public Func<int, byte[]> NonceGenerator { get; init; } = IkeRandom.GetBytes;
     /// <summary>A fresh ephemeral key pair (tests inject known-answer keys).</summary>
     public Func<DhGroup, KeyExchange> KeyExchangeFactory { get; init; } = KeyExchange.Create;
     /// <summary>Nonce length: 32 bytes ≥ half the key of every PRF offered (SHA-512 HMAC: 64/2), §2.10.</summary>
