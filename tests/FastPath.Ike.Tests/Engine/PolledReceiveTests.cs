@@ -18,11 +18,7 @@ namespace FastPath.Ike.Tests.EngineRuns;
 // answers API calls at once (the eventfd wake-up, not the 500 ms safety net), handles datagrams and shuts down promptly.
 public class PolledReceiveTests(ITestOutputHelper output)
 {
-    private static byte[] IkeLike(byte fill)
-    {
-        var h = IkeHeader.Create(0x1122334455667788, 0, ExchangeType.IkeSaInit, IkeFlags.Initiator, 0);
-        return IkeMessageBuilder.Build(h, [new NoncePayload(Enumerable.Repeat(fill, 32).ToArray())]);
-    }
+    private static byte[] IkeLike(byte fill) => UdpTransportTests.IkeLike(fill);
 
     [Fact]
     public void ReceiveOneNeverBlocksAndCountsWhatItDrops()

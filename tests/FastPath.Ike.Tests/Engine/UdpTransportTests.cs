@@ -15,7 +15,7 @@ namespace FastPath.Ike.Tests.EngineRuns;
 // reported, keepalives/ESP/garbage counted, and a receive thread that survives a throwing handler.
 public class UdpTransportTests(ITestOutputHelper output)
 {
-    private static byte[] IkeLike(byte fill)
+    internal static byte[] IkeLike(byte fill)
     {
         var h = IkeHeader.Create(0x1122334455667788, 0, ExchangeType.IkeSaInit, IkeFlags.Initiator, 0);
         var b = IkeMessageBuilder.Build(h, [new NoncePayload(Enumerable.Repeat(fill, 32).ToArray())]);
