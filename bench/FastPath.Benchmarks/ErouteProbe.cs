@@ -139,6 +139,20 @@ internal static class ErouteUpdateProbe
                     for (int b = 0; b + 256 <= keys.Length; b += 256) table.Current.Lookup(keys.AsSpan(b, 256), results);
             }) { IsBackground = true }.Start();
         }
+        if (args.Contains("--table-only"))
+        {
+            // Only the published updates through the table (for a profile: perf record).
+            for (int rep = 0; rep < 5; rep++)
+            {
+                long a0 = GC.GetAllocatedBytesForCurrentThread();
+                long t5 = ErouteBars.ThreadCpuNs();
+                for (int i = 0; i < ops; i++) table.Replace(specs[rng.Next(specs.Count)].Selector, ErouteAction.Sa((uint)rng.Next(0x100, int.MaxValue)));
+                long t6 = ErouteBars.ThreadCpuNs();
+                long a1 = GC.GetAllocatedBytesForCurrentThread();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rep {rep}: table Replace {(t6 - t5) / 1e3 / ops:F2} us/op ({(a1 - a0) / (double)ops:F0} B)"));
+            }
+            return 0;
+        }
         for (int rep = 0; rep < 3; rep++)
         {
             var byLen = new System.Collections.Generic.Dictionary<string, (long Ticks, int Count)>();
