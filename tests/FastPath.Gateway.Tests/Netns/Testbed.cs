@@ -186,5 +186,27 @@ public sealed partial class Testbed : IDisposable
         StopGateways();
         lock (_background) foreach (var p in _background) { try { Stop(p); } catch (InvalidOperationException) { } p.Dispose(); }
         Sh($"{Lib("topology.sh")} down {Tag}", check: false);
+        RemoveTestFiles(Tag);
+    }
+
+    /// <summary>Deletes what a testbed with <paramref name="tag"/> left in /tmp (gateway and strongSwan directories,
+    /// captures): a CI run left ~100 of them behind. FASTPATH_KEEP_TEST_FILES=1 keeps them for a look after a failure
+    /// (a failing test prints its diagnosis in its message either way).</summary>
+    public static void RemoveTestFiles(string tag)
+    {
+        if (Environment.GetEnvironmentVariable("FASTPATH_KEEP_TEST_FILES") == "1") return;
+        string tmp = Path.GetTempPath();
+        foreach (string dir in new[] { $"/tmp/fp-gw-{tag}", $"/tmp/fp-ss-{tag}" }) // GatewayDir, IkeInterop.StrongSwanDir
+        {
+            try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        foreach (string file in Directory.EnumerateFiles(tmp, $"fp-{tag}-*"))
+        {
+            try { File.Delete(file); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
     }
 }
